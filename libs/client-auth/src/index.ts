@@ -1,0 +1,41 @@
+/**
+ * nestjs-client-auth: OAuth 2.0 client authentication with JWT assertions (RFC 7523) for NestJS.
+ * `nestjs-client-auth/core` holds the framework-free protocol code alone.
+ */
+export * from './core/index.js';
+export * from './persistence/index.js';
+export type { AuthenticatedClient as AuthenticatedClientInfo } from './core/types.js';
+export { AuthenticatedClient } from './nest/authenticated-client.decorator.js';
+export { ClientAssertionStrategy, OAuthClientStrategy } from './nest/client-assertion.strategy.js';
+export {
+  CLIENT_AUTH_METHODS_METADATA,
+  CLIENT_AUTH_STRATEGY,
+  CLIENT_KEY_SETS,
+  REQUEST_ID_HEADER,
+} from './nest/client-auth.constants.js';
+export {
+  ClientAuthMethods,
+  InjectClientAuthOptions,
+  InjectClientStore,
+  InjectReplayStore,
+} from './nest/client-auth.decorators.js';
+export { ClientAuthGuard } from './nest/client-auth.guard.js';
+export { ClientAuthModule } from './nest/client-auth.module.js';
+export { CLIENT_AUTH_OPTIONS } from './nest/client-auth.module-definition.js';
+export type { ClientAuthModuleExtras } from './nest/client-auth.module-definition.js';
+export type { ClientAuthModuleOptions, JwksOptions } from './nest/client-auth.options.js';
+export {
+  AUTHENTICATED_CLIENT,
+  ClientAuthenticationService,
+} from './nest/client-authentication.service.js';
+export type { ClientAuthenticatedRequest } from './nest/client-authentication.service.js';
+export { ClientRegistryModule } from './nest/client-registry.module.js';
+export type { ClientRegistryModuleOptions } from './nest/client-registry.module.js';
+export {
+  isOutage,
+  OAuthEndpointExceptionFilter,
+  OAuthExceptionFilter,
+  writeOAuthError,
+} from './nest/oauth-exception.filter.js';
+export type { OAuthErrorBody } from './nest/oauth-exception.filter.js';
+export { requestIdOf } from './nest/request-id.js';

@@ -1,0 +1,86 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ClientAuthenticator } from '../core/authenticate-client.js';
+import type { ClientStore } from '../core/clients/client-store.interface.js';
+import { ClientAuthError } from '../core/errors.js';
+import type { RemoteKeySetProvider } from '../core/jwks/remote-key-set.interface.js';
+import type { ReplayStore } from '../core/replay/replay-store.interface.js';
+import type { AuthenticatedClient, TokenEndpointAuthMethod } from '../core/types.js';
+import { CLIENT_KEY_SETS } from './client-auth.constants.js';
+import {
+  InjectClientAuthOptions,
+  InjectClientStore,
+  InjectReplayStore,
+} from './client-auth.decorators.js';
+import type { ClientAuthModuleOptions } from './client-auth.options.js';
+import { requestIdOf } from './request-id.js';
+
+/** Where the authenticated client is kept on the request. */
+export const AUTHENTICATED_CLIENT = 'oauthClient';
+
+/** An Express request after client authentication. */
+export type ClientAuthenticatedRequest = Request & { [AUTHENTICATED_CLIENT]?: AuthenticatedClient };
+
+/**
+ * Authenticates the client of an HTTP request with the framework-free `ClientAuthenticator`
+ * (SPEC S2). Used by `ClientAuthGuard` and the Passport strategy; inject it to authenticate by hand.
+ */
+@Injectable()
+export class ClientAuthenticationService {
+  private readonly logger = new Logger('ClientAuth');
+  private readonly authenticator: ClientAuthenticator;
+  private readonly baseUrl: string;
+
+  constructor(
+    @InjectClientAuthOptions() private readonly options: ClientAuthModuleOptions,
+    @InjectClientStore() clientStore: ClientStore,
+    @InjectReplayStore() replayStore: ReplayStore,
+    @Inject(CLIENT_KEY_SETS) keySets: RemoteKeySetProvider,
+  ) {
+    this.authenticator = new ClientAuthenticator({
+      settings: options,
+      clientStore,
+      replayStore,
+      keySets,
+    });
+    this.baseUrl = (options.baseUrl ?? options.issuer).replace(/\/+$/, '');
+  }
+
+  /**
+   * Authenticates the request's client and stores the result on the request.
+   *
+   * @param allowedMethods methods this endpoint accepts (default: the module's `allowedMethods`).
+   * @throws ClientAuthError on failure, DependencyUnavailableError when a store is down.
+   */
+  async authenticate(
+    req: Request,
+    allowedMethods?: readonly TokenEndpointAuthMethod[],
+  ): Promise<AuthenticatedClient> {
+    const requestId = requestIdOf(req, req.res as Response | undefined, this.options.trustRequestIdHeader);
+    try {
+      const client = await this.authenticator.authenticate({
+        authorization: req.headers.authorization,
+        body: req.body as unknown,
+        endpointUrl: this.endpointUrl(req),
+        allowedMethods,
+        requestId,
+      });
+      (req as ClientAuthenticatedRequest)[AUTHENTICATED_CLIENT] = client;
+      return client;
+    } catch (error) {
+      if (error instanceof ClientAuthError) {
+        // Reason code and operator detail only: never the assertion or a secret (SPEC S2.9).
+        this.logger.warn(
+          `client authentication failed: reason=${error.reason} client=${error.clientId ?? '-'} request=${requestId} detail=${error.detail}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** The URL of the endpoint being called, from the configured base URL (never the Host header). */
+  endpointUrl(req: Request): string {
+    const path = (req.originalUrl ?? req.url).split('?')[0];
+    return this.baseUrl + path;
+  }
+}

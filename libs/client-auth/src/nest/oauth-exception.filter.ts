@@ -1,0 +1,172 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { OAuthError, type OAuthErrorCode } from '../core/errors.js';
+import { requestIdOf } from './request-id.js';
+
+/** The RFC 6749 §5.2 error body. */
+export interface OAuthErrorBody {
+  error: OAuthErrorCode | string;
+  error_description: string;
+}
+
+/**
+ * Writes an OAuth-format error: status, JSON `{error, error_description}`, `Cache-Control:
+ * no-store`, the request id, and `WWW-Authenticate: Basic` on a 401 when the client used Basic
+ * (RFC 6749 §5.2). Shared by both filters below.
+ */
+export function writeOAuthError(
+  req: Request,
+  res: Response,
+  status: number,
+  body: OAuthErrorBody,
+): void {
+  requestIdOf(req, res);
+  res.status(status);
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Pragma', 'no-cache');
+  if (status === 401 && /^basic\s/i.test(req.headers.authorization ?? '')) {
+    res.setHeader('WWW-Authenticate', 'Basic realm="oauth", charset="UTF-8"');
+  }
+  res.json(body);
+}
+
+/**
+ * Renders every `OAuthError` the library throws (client authentication failures, registry
+ * validation, outages as 503). Registered globally by `ClientAuthModule`; it catches only the
+ * library's errors, so the host application's own error handling is untouched.
+ */
+@Catch(OAuthError)
+export class OAuthExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ClientAuth');
+
+  catch(exception: OAuthError, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    if (exception.status >= 500) {
+      this.logger.error(
+        `${exception.error}: ${describeCause(exception)} request=${requestIdOf(req, res)}`,
+      );
+    }
+    writeOAuthError(req, res, exception.status, {
+      error: exception.error,
+      error_description: exception.description,
+    });
+  }
+}
+
+const HTTP_ERROR_CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'invalid_client',
+  403: 'access_denied',
+  404: 'not_found',
+  405: 'invalid_request',
+  413: 'invalid_request',
+  415: 'invalid_request',
+  429: 'slow_down',
+};
+
+/**
+ * For OAuth endpoints (token, introspection, revocation, registration): answers *every* error in
+ * the OAuth format — Nest's own 4xx (malformed body, 404, payload too large) become
+ * `invalid_request` and friends; a database or network outage becomes 503
+ * `temporarily_unavailable`; anything else is logged with its stack and answered 500 without it.
+ */
+@Catch()
+export class OAuthEndpointExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('OAuthEndpoint');
+  private readonly oauthFilter = new OAuthExceptionFilter();
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (exception instanceof OAuthError) return this.oauthFilter.catch(exception, host);
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) {
+        writeOAuthError(req, res, status, {
+          error: HTTP_ERROR_CODES[status] ?? 'invalid_request',
+          error_description: describeHttpException(exception),
+        });
+        return;
+      }
+    }
+    const requestId = requestIdOf(req, res);
+    if (isOutage(exception)) {
+      this.logger.error(`dependency unavailable: ${describeCause(exception)} request=${requestId}`);
+      writeOAuthError(req, res, 503, {
+        error: 'temporarily_unavailable',
+        error_description: 'the service is temporarily unavailable',
+      });
+      return;
+    }
+    this.logger.error(
+      `unexpected error request=${requestId}`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    writeOAuthError(req, res, 500, {
+      error: 'server_error',
+      error_description: 'an unexpected error occurred',
+    });
+  }
+}
+
+function describeHttpException(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  if (typeof message === 'string') return message;
+  return exception.message;
+}
+
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '53300', // too_many_connections
+  '08000',
+  '08003',
+  '08006',
+  'SQLITE_BUSY',
+  'SQLITE_CANTOPEN',
+  'SQLITE_IOERR',
+]);
+
+/** Whether an unknown error is a dependency outage (connection-level), not a bug. */
+export function isOutage(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && OUTAGE_CODES.has(code)) return true;
+    const message = (e as { message?: unknown }).message;
+    if (
+      typeof message === 'string' &&
+      /Connection terminated|connection is not established|Driver not Connected|The database connection is not open/i.test(
+        message,
+      )
+    ) {
+      return true;
+    }
+    e = (e as { cause?: unknown }).cause ?? (e as { driverError?: unknown }).driverError;
+  }
+  return false;
+}
+
+function describeCause(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  return String(cause);
+}

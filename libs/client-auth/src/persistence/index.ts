@@ -1,0 +1,54 @@
+/**
+ * The TypeORM persistence layer (SPEC S3, S5): entities, migrations, the client and replay
+ * stores, the registry service and the at-rest cipher.
+ */
+export {
+  AuditEventEntity,
+  AuthFailureEntity,
+  CLIENT_AUTH_ENTITIES,
+  ClientCredentialEntity,
+  ClientEntity,
+  epochMillisTransformer,
+  ServerSigningKeyEntity,
+  TimestampColumn,
+  UsedAssertionEntity,
+} from './entities/index.js';
+export type { ServerSigningKeyStatus } from './entities/index.js';
+export {
+  migrationsFor,
+  POSTGRES_MIGRATIONS,
+  PostgresInitialSchema1732350000000,
+  SQLITE_MIGRATIONS,
+  SqliteInitialSchema1732350000000,
+} from './migrations/index.js';
+export type { MigrationClass } from './migrations/index.js';
+export {
+  clientSecretAad,
+  loadOrCreateKeyFile,
+  parseSecretEncryptionKey,
+  SecretCipher,
+  SecretDecryptionError,
+  signingKeyAad,
+} from './secret-cipher.js';
+export { REPLAY_KEY_MAX_LENGTH, TypeOrmReplayStore } from './typeorm-replay-store.js';
+export type { TypeOrmReplayStoreOptions } from './typeorm-replay-store.js';
+export { TypeOrmClientStore } from './typeorm-client-store.js';
+export type { TypeOrmClientStoreOptions } from './typeorm-client-store.js';
+export { toRegisteredClient } from './client-mapper.js';
+export { isUniqueViolation } from './database-errors.js';
+export {
+  CLIENT_SECRET_JWT_ALGS,
+  ClientNotFoundError,
+  ClientRegistryService,
+  PRIVATE_KEY_JWT_ALGS,
+  toClientRegistration,
+  validatePublicJwk,
+} from './client-registry.service.js';
+export type {
+  ClientRegistration,
+  ClientRegistryServiceOptions,
+  CreateClientInput,
+  CreatedClient,
+  CredentialValidity,
+  StoredCredentialInfo,
+} from './client-registry.service.js';

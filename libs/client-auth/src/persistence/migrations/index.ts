@@ -1,0 +1,35 @@
+import type { MigrationInterface } from 'typeorm';
+import { PostgresInitialSchema1732350000000 } from './postgres/1732350000000-InitialSchema.js';
+import { SqliteInitialSchema1732350000000 } from './sqlite/1732350000000-InitialSchema.js';
+
+export { PostgresInitialSchema1732350000000 } from './postgres/1732350000000-InitialSchema.js';
+export { SqliteInitialSchema1732350000000 } from './sqlite/1732350000000-InitialSchema.js';
+
+/** A migration class, as TypeORM's `migrations` option takes it. */
+export type MigrationClass = new () => MigrationInterface;
+
+/** Registry migrations for SQLite (better-sqlite3), oldest first (SPEC S3). */
+export const SQLITE_MIGRATIONS: MigrationClass[] = [SqliteInitialSchema1732350000000];
+
+/** Registry migrations for PostgreSQL, oldest first (SPEC S3). */
+export const POSTGRES_MIGRATIONS: MigrationClass[] = [PostgresInitialSchema1732350000000];
+
+/**
+ * The registry's migrations for a TypeORM driver type.
+ *
+ * @example
+ * ```ts
+ * new DataSource({ type: 'postgres', url, entities: CLIENT_AUTH_ENTITIES,
+ *   migrations: migrationsFor('postgres'), migrationsRun: true, synchronize: false });
+ * ```
+ */
+export function migrationsFor(type: 'better-sqlite3' | 'postgres'): MigrationClass[] {
+  switch (type) {
+    case 'better-sqlite3':
+      return [...SQLITE_MIGRATIONS];
+    case 'postgres':
+      return [...POSTGRES_MIGRATIONS];
+    default:
+      throw new Error(`no client-auth migrations for database type "${String(type)}"`);
+  }
+}

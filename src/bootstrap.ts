@@ -1,0 +1,36 @@
+import { mkdirSync } from 'node:fs';
+import type { LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AppConfig } from './config/app-config.js';
+import { AppModule } from './app.module.js';
+
+const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/**
+ * Builds the reference server from a validated configuration; `main.ts` and the end-to-end tests
+ * both start it this way, so tests exercise the real body parsing and error handling.
+ */
+export async function createApp(
+  config: AppConfig,
+  options: { logger?: LogLevel[] | false } = {},
+): Promise<NestExpressApplication> {
+  if (config.database.type === 'better-sqlite3') mkdirSync(config.dataDir, { recursive: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    logger: options.logger ?? LEVELS[config.logLevel],
+  });
+  // RFC 6749 §3.2: form-encoded bodies. `extended: false` keeps values flat: a repeated
+  // parameter becomes an array, which client authentication refuses (SPEC S2.1).
+  app.useBodyParser('urlencoded', { extended: false, limit: '64kb', parameterLimit: 100 });
+  app.useBodyParser('json', { limit: '64kb' });
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+  return app;
+}

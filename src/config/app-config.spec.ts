@@ -1,0 +1,77 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './app-config.js';
+
+const KEY = 'a'.repeat(64);
+
+describe('loadConfig', () => {
+  it('defaults to the embedded SQLite database under ./data and port 3000', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.issuer).toBe('http://localhost:3000');
+    expect(config.database).toEqual({ type: 'better-sqlite3', path: './data/client-auth.sqlite' });
+    expect(config.audiencePolicy).toBe('compat');
+    expect(config.jwksUriAllowHosts).toEqual([]);
+    expect(config.accessTokenAudience).toBe('http://localhost:3000');
+  });
+
+  it('derives the default issuer from PORT and strips a trailing slash from ISSUER', () => {
+    expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
+    expect(loadConfig({ ISSUER: 'https://as.example.com/' }).issuer).toBe('https://as.example.com');
+  });
+
+  it('selects PostgreSQL from DATABASE_URL and then requires SECRET_ENCRYPTION_KEY', () => {
+    const url = 'postgres://u:p@127.0.0.1:5432/db';
+    expect(() => loadConfig({ DATABASE_URL: url })).toThrow(/^SECRET_ENCRYPTION_KEY:/);
+    expect(loadConfig({ DATABASE_URL: url, SECRET_ENCRYPTION_KEY: KEY }).database).toEqual({
+      type: 'postgres',
+      url,
+    });
+  });
+
+  it('parses JWKS_URI_ALLOW_HOSTS as a lower-cased host list', () => {
+    expect(loadConfig({ JWKS_URI_ALLOW_HOSTS: ' Localhost ,127.0.0.1,[::1]' }).jwksUriAllowHosts).toEqual([
+      'localhost',
+      '127.0.0.1',
+      '::1',
+    ]);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['ISSUER', 'not a url'],
+    ['ISSUER', 'ftp://as.example.com'],
+    ['ISSUER', 'https://as.example.com/?q=1'],
+    ['ISSUER', 'https://as.example.com/#frag'],
+    ['DATABASE_URL', 'mysql://localhost/db'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['INITIAL_ACCESS_TOKEN', 'short'],
+    ['ADMIN_TOKEN', 'has spaces in it, too long'],
+    ['JWKS_URI_ALLOW_HOSTS', 'http://x/'],
+    ['SIGNING_KEYS', '{not json'],
+    ['SIGNING_KEYS', '{"keys":[]}'],
+    ['SIGNING_KEYS', '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","alg":"ES256","kid":"k"}]}'],
+    ['SECRET_ENCRYPTION_KEY', 'too-short'],
+    ['AUDIENCE_POLICY', 'lenient'],
+    ['LOG_LEVEL', 'loud'],
+    ['WORKERS', 'many'],
+    ['WORKERS', '0'],
+  ])('refuses %s=%s with a message naming the variable', (variable, value) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(variable);
+    expect((caught as ConfigError).message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('accepts WORKERS=auto and a valid private SIGNING_KEYS set', () => {
+    const jwk = { kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'c', alg: 'ES256', kid: 'k1' };
+    const config = loadConfig({ WORKERS: 'auto', SIGNING_KEYS: JSON.stringify({ keys: [jwk] }) });
+    expect(config.workers).toBe('auto');
+    expect(config.signingKeys?.keys[0]?.kid).toBe('k1');
+  });
+});

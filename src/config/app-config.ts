@@ -1,0 +1,212 @@
+import { isIP } from 'node:net';
+
+/** Validated configuration of the reference server (SPEC S1). */
+export interface AppConfig {
+  readonly port: number;
+  readonly issuer: string;
+  readonly database:
+    | { readonly type: 'better-sqlite3'; readonly path: string }
+    | { readonly type: 'postgres'; readonly url: string };
+  readonly redisUrl?: string;
+  readonly initialAccessToken?: string;
+  readonly adminToken?: string;
+  readonly jwksUriAllowHosts: readonly string[];
+  /** Server signing keys given as a JWKS with private members; undefined = generated and persisted. */
+  readonly signingKeys?: { readonly keys: readonly Record<string, unknown>[] };
+  readonly secretEncryptionKey?: string;
+  readonly audiencePolicy: 'compat' | 'strict';
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  readonly workers: number | 'auto';
+  /** Where the embedded database and generated keys live. */
+  readonly dataDir: string;
+  /** Access token lifetime in seconds (`ACCESS_TOKEN_TTL`, default 300). */
+  readonly accessTokenTtlSeconds: number;
+  /** Minimum seconds between two refetches of one `jwks_uri` (`JWKS_REFRESH_COOLDOWN`, default 30). */
+  readonly jwksRefreshCooldownSeconds: number;
+  /** `aud` of access tokens when no resource is requested (`ACCESS_TOKEN_AUDIENCE`, default the issuer). */
+  readonly accessTokenAudience: string;
+}
+
+/** A configuration error naming the offending variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/**
+ * Reads and validates the environment (SPEC S1). Throws a `ConfigError` naming the first bad
+ * variable; `main.ts` prints it and exits.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const port = parsePort(env.PORT);
+  const issuer = parseIssuer(env.ISSUER ?? `http://localhost:${port}`);
+  const dataDir = env.DATA_DIR?.trim() || './data';
+  const database = parseDatabase(env.DATABASE_URL, dataDir);
+  const secretEncryptionKey = parseEncryptionKey(env.SECRET_ENCRYPTION_KEY);
+  if (database.type === 'postgres' && !secretEncryptionKey) {
+    // Stored client_secret_jwt secrets and server keys are encrypted with it, and every instance
+    // sharing the database must use the same key, so it cannot be generated per machine.
+    throw new ConfigError('SECRET_ENCRYPTION_KEY', 'is required when DATABASE_URL is set');
+  }
+  return {
+    port,
+    issuer,
+    database,
+    redisUrl: parseUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
+    initialAccessToken: parseToken('INITIAL_ACCESS_TOKEN', env.INITIAL_ACCESS_TOKEN),
+    adminToken: parseToken('ADMIN_TOKEN', env.ADMIN_TOKEN),
+    jwksUriAllowHosts: parseHosts(env.JWKS_URI_ALLOW_HOSTS),
+    signingKeys: parseSigningKeys(env.SIGNING_KEYS),
+    secretEncryptionKey,
+    audiencePolicy: parseEnum('AUDIENCE_POLICY', env.AUDIENCE_POLICY, ['compat', 'strict'], 'compat'),
+    logLevel: parseEnum('LOG_LEVEL', env.LOG_LEVEL, LOG_LEVELS, 'log'),
+    workers: parseWorkers(env.WORKERS),
+    dataDir,
+    accessTokenTtlSeconds: parseInteger('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL, 300, 60, 86_400),
+    jwksRefreshCooldownSeconds: parseInteger('JWKS_REFRESH_COOLDOWN', env.JWKS_REFRESH_COOLDOWN, 30, 0, 3600),
+    accessTokenAudience: blank(env.ACCESS_TOKEN_AUDIENCE) ? issuer : env.ACCESS_TOKEN_AUDIENCE!.trim(),
+  };
+}
+
+function blank(value: string | undefined): boolean {
+  return value === undefined || value.trim() === '';
+}
+
+function parsePort(value: string | undefined): number {
+  return parseInteger('PORT', value, 3000, 0, 65_535);
+}
+
+function parseInteger(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (blank(value)) return fallback;
+  const text = value!.trim();
+  if (!/^\d+$/.test(text)) throw new ConfigError(name, `must be an integer, got "${text}"`);
+  const n = Number(text);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return n;
+}
+
+function parseIssuer(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('ISSUER', `must be an absolute URL, got "${value}"`);
+  }
+  // RFC 8414 §2: https, no query or fragment (http tolerated for local development).
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError('ISSUER', 'must use https (or http for local development)');
+  }
+  if (url.search || url.hash || value.includes('#')) {
+    throw new ConfigError('ISSUER', 'must not have a query or fragment (RFC 8414 §2)');
+  }
+  if (url.username || url.password) throw new ConfigError('ISSUER', 'must not carry credentials');
+  return value.replace(/\/+$/, '');
+}
+
+function parseDatabase(value: string | undefined, dataDir: string): AppConfig['database'] {
+  if (blank(value)) return { type: 'better-sqlite3', path: `${dataDir}/client-auth.sqlite` };
+  const url = parseUrl('DATABASE_URL', value, ['postgres:', 'postgresql:'])!;
+  return { type: 'postgres', url };
+}
+
+function parseUrl(name: string, value: string | undefined, protocols: string[]): string | undefined {
+  if (blank(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value!.trim());
+  } catch {
+    throw new ConfigError(name, 'must be a URL');
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return value!.trim();
+}
+
+function parseToken(name: string, value: string | undefined): string | undefined {
+  if (blank(value)) return undefined;
+  const token = value!.trim();
+  if (token.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new ConfigError(name, 'must be printable ASCII without spaces');
+  return token;
+}
+
+function parseHosts(value: string | undefined): string[] {
+  if (blank(value)) return [];
+  return value!.split(',').map((raw) => {
+    const host = raw.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    const hostname = /^[a-z0-9.-]+(:\d+)?$/.test(host) || isIP(host) !== 0;
+    if (!host || !hostname) throw new ConfigError('JWKS_URI_ALLOW_HOSTS', `"${raw.trim()}" is not a host name`);
+    return host;
+  });
+}
+
+function parseSigningKeys(value: string | undefined): AppConfig['signingKeys'] {
+  if (blank(value)) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value!);
+  } catch {
+    throw new ConfigError('SIGNING_KEYS', 'must be a JSON Web Key Set (invalid JSON)');
+  }
+  const keys = (parsed as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) {
+    throw new ConfigError('SIGNING_KEYS', 'must be a JSON Web Key Set with at least one key');
+  }
+  keys.forEach((key: unknown, i) => {
+    const k = key as Record<string, unknown>;
+    if (typeof k !== 'object' || k === null) throw new ConfigError('SIGNING_KEYS', `key ${i} is not an object`);
+    if (typeof k.kty !== 'string' || !['RSA', 'EC', 'OKP'].includes(k.kty)) {
+      throw new ConfigError('SIGNING_KEYS', `key ${i}: kty must be RSA, EC or OKP`);
+    }
+    if (typeof k.d !== 'string') throw new ConfigError('SIGNING_KEYS', `key ${i}: must be a private key (no "d")`);
+    if (typeof k.alg !== 'string') throw new ConfigError('SIGNING_KEYS', `key ${i}: "alg" is required`);
+    if (typeof k.kid !== 'string' || !k.kid) throw new ConfigError('SIGNING_KEYS', `key ${i}: "kid" is required`);
+  });
+  return { keys: keys as Record<string, unknown>[] };
+}
+
+function parseEncryptionKey(value: string | undefined): string | undefined {
+  if (blank(value)) return undefined;
+  const text = value!.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(text)
+    ? Buffer.from(text, 'hex')
+    : Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (bytes.length !== 32) {
+    throw new ConfigError('SECRET_ENCRYPTION_KEY', 'must be 32 bytes, as 64 hex digits or base64/base64url');
+  }
+  return text;
+}
+
+function parseEnum<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (blank(value)) return fallback;
+  const text = value!.trim() as T;
+  if (!allowed.includes(text)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${text}"`);
+  return text;
+}
+
+function parseWorkers(value: string | undefined): number | 'auto' {
+  if (blank(value)) return 1;
+  if (value!.trim() === 'auto') return 'auto';
+  return parseInteger('WORKERS', value, 1, 1, 64);
+}
