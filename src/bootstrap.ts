@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { OAuthEndpointExceptionFilter } from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
 
@@ -30,6 +31,9 @@ export async function createApp(
   // parameter becomes an array, which client authentication refuses (SPEC S2.1).
   app.useBodyParser('urlencoded', { extended: false, limit: '64kb', parameterLimit: 100 });
   app.useBodyParser('json', { limit: '64kb' });
+  // Every route of the reference server is an OAuth endpoint: even errors raised before routing
+  // (malformed bodies, unknown paths) answer in the OAuth format.
+  app.useGlobalFilters(new OAuthEndpointExceptionFilter());
   app.disable('x-powered-by');
   app.enableShutdownHooks();
   return app;

@@ -29,11 +29,9 @@ describe('loadConfig', () => {
   });
 
   it('parses JWKS_URI_ALLOW_HOSTS as a lower-cased host list', () => {
-    expect(loadConfig({ JWKS_URI_ALLOW_HOSTS: ' Localhost ,127.0.0.1,[::1]' }).jwksUriAllowHosts).toEqual([
-      'localhost',
-      '127.0.0.1',
-      '::1',
-    ]);
+    expect(
+      loadConfig({ JWKS_URI_ALLOW_HOSTS: ' Localhost ,127.0.0.1,[::1]' }).jwksUriAllowHosts,
+    ).toEqual(['localhost', '127.0.0.1', '::1']);
   });
 
   it.each([
@@ -50,7 +48,10 @@ describe('loadConfig', () => {
     ['JWKS_URI_ALLOW_HOSTS', 'http://x/'],
     ['SIGNING_KEYS', '{not json'],
     ['SIGNING_KEYS', '{"keys":[]}'],
-    ['SIGNING_KEYS', '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","alg":"ES256","kid":"k"}]}'],
+    [
+      'SIGNING_KEYS',
+      '{"keys":[{"kty":"EC","crv":"P-256","x":"a","y":"b","alg":"ES256","kid":"k"}]}',
+    ],
     ['SECRET_ENCRYPTION_KEY', 'too-short'],
     ['AUDIENCE_POLICY', 'lenient'],
     ['LOG_LEVEL', 'loud'],

@@ -67,13 +67,26 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jwksUriAllowHosts: parseHosts(env.JWKS_URI_ALLOW_HOSTS),
     signingKeys: parseSigningKeys(env.SIGNING_KEYS),
     secretEncryptionKey,
-    audiencePolicy: parseEnum('AUDIENCE_POLICY', env.AUDIENCE_POLICY, ['compat', 'strict'], 'compat'),
+    audiencePolicy: parseEnum(
+      'AUDIENCE_POLICY',
+      env.AUDIENCE_POLICY,
+      ['compat', 'strict'],
+      'compat',
+    ),
     logLevel: parseEnum('LOG_LEVEL', env.LOG_LEVEL, LOG_LEVELS, 'log'),
     workers: parseWorkers(env.WORKERS),
     dataDir,
     accessTokenTtlSeconds: parseInteger('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL, 300, 60, 86_400),
-    jwksRefreshCooldownSeconds: parseInteger('JWKS_REFRESH_COOLDOWN', env.JWKS_REFRESH_COOLDOWN, 30, 0, 3600),
-    accessTokenAudience: blank(env.ACCESS_TOKEN_AUDIENCE) ? issuer : env.ACCESS_TOKEN_AUDIENCE!.trim(),
+    jwksRefreshCooldownSeconds: parseInteger(
+      'JWKS_REFRESH_COOLDOWN',
+      env.JWKS_REFRESH_COOLDOWN,
+      30,
+      0,
+      3600,
+    ),
+    accessTokenAudience: blank(env.ACCESS_TOKEN_AUDIENCE)
+      ? issuer
+      : env.ACCESS_TOKEN_AUDIENCE!.trim(),
   };
 }
 
@@ -124,7 +137,11 @@ function parseDatabase(value: string | undefined, dataDir: string): AppConfig['d
   return { type: 'postgres', url };
 }
 
-function parseUrl(name: string, value: string | undefined, protocols: string[]): string | undefined {
+function parseUrl(
+  name: string,
+  value: string | undefined,
+  protocols: string[],
+): string | undefined {
   if (blank(value)) return undefined;
   let url: URL;
   try {
@@ -142,16 +159,21 @@ function parseToken(name: string, value: string | undefined): string | undefined
   if (blank(value)) return undefined;
   const token = value!.trim();
   if (token.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
-  if (!/^[\x21-\x7e]+$/.test(token)) throw new ConfigError(name, 'must be printable ASCII without spaces');
+  if (!/^[\x21-\x7e]+$/.test(token))
+    throw new ConfigError(name, 'must be printable ASCII without spaces');
   return token;
 }
 
 function parseHosts(value: string | undefined): string[] {
   if (blank(value)) return [];
   return value!.split(',').map((raw) => {
-    const host = raw.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    const host = raw
+      .trim()
+      .toLowerCase()
+      .replace(/^\[(.*)\]$/, '$1');
     const hostname = /^[a-z0-9.-]+(:\d+)?$/.test(host) || isIP(host) !== 0;
-    if (!host || !hostname) throw new ConfigError('JWKS_URI_ALLOW_HOSTS', `"${raw.trim()}" is not a host name`);
+    if (!host || !hostname)
+      throw new ConfigError('JWKS_URI_ALLOW_HOSTS', `"${raw.trim()}" is not a host name`);
     return host;
   });
 }
@@ -170,13 +192,17 @@ function parseSigningKeys(value: string | undefined): AppConfig['signingKeys'] {
   }
   keys.forEach((key: unknown, i) => {
     const k = key as Record<string, unknown>;
-    if (typeof k !== 'object' || k === null) throw new ConfigError('SIGNING_KEYS', `key ${i} is not an object`);
+    if (typeof k !== 'object' || k === null)
+      throw new ConfigError('SIGNING_KEYS', `key ${i} is not an object`);
     if (typeof k.kty !== 'string' || !['RSA', 'EC', 'OKP'].includes(k.kty)) {
       throw new ConfigError('SIGNING_KEYS', `key ${i}: kty must be RSA, EC or OKP`);
     }
-    if (typeof k.d !== 'string') throw new ConfigError('SIGNING_KEYS', `key ${i}: must be a private key (no "d")`);
-    if (typeof k.alg !== 'string') throw new ConfigError('SIGNING_KEYS', `key ${i}: "alg" is required`);
-    if (typeof k.kid !== 'string' || !k.kid) throw new ConfigError('SIGNING_KEYS', `key ${i}: "kid" is required`);
+    if (typeof k.d !== 'string')
+      throw new ConfigError('SIGNING_KEYS', `key ${i}: must be a private key (no "d")`);
+    if (typeof k.alg !== 'string')
+      throw new ConfigError('SIGNING_KEYS', `key ${i}: "alg" is required`);
+    if (typeof k.kid !== 'string' || !k.kid)
+      throw new ConfigError('SIGNING_KEYS', `key ${i}: "kid" is required`);
   });
   return { keys: keys as Record<string, unknown>[] };
 }
@@ -188,7 +214,10 @@ function parseEncryptionKey(value: string | undefined): string | undefined {
     ? Buffer.from(text, 'hex')
     : Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (bytes.length !== 32) {
-    throw new ConfigError('SECRET_ENCRYPTION_KEY', 'must be 32 bytes, as 64 hex digits or base64/base64url');
+    throw new ConfigError(
+      'SECRET_ENCRYPTION_KEY',
+      'must be 32 bytes, as 64 hex digits or base64/base64url',
+    );
   }
   return text;
 }
@@ -201,7 +230,8 @@ function parseEnum<T extends string>(
 ): T {
   if (blank(value)) return fallback;
   const text = value!.trim() as T;
-  if (!allowed.includes(text)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${text}"`);
+  if (!allowed.includes(text))
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${text}"`);
   return text;
 }
 

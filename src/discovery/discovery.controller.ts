@@ -6,8 +6,19 @@ import { ServerKeysService } from '../keys/server-keys.service.js';
 
 /** Client assertion signing algorithms accepted at the token endpoint (SPEC S2.4). */
 export const ASSERTION_SIGNING_ALGS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-  'HS256', 'HS384', 'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'HS256',
+  'HS384',
+  'HS512',
 ];
 
 /**
@@ -38,7 +49,9 @@ export class DiscoveryController {
       jwks_uri: `${issuer}/oauth/jwks`,
       grant_types_supported: ['client_credentials'],
       response_types_supported: [],
-      token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => m !== 'none'),
+      token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS.filter(
+        (m) => m !== 'none',
+      ),
       token_endpoint_auth_signing_alg_values_supported: ASSERTION_SIGNING_ALGS,
     };
   }

@@ -56,7 +56,11 @@ export class ServerKeysService implements OnModuleInit {
     let rows = await repository.find({ order: { createdAt: 'ASC' } });
     if (!rows.some((row) => row.status === 'current')) {
       const generated = await generateKey(DEFAULT_ALG);
-      const privateJwk = { ...(await exportJWK(generated.privateKey)), kid: generated.kid, alg: DEFAULT_ALG };
+      const privateJwk = {
+        ...(await exportJWK(generated.privateKey)),
+        kid: generated.kid,
+        alg: DEFAULT_ALG,
+      };
       await repository.insert({
         kid: generated.kid,
         alg: DEFAULT_ALG,
@@ -75,7 +79,9 @@ export class ServerKeysService implements OnModuleInit {
     ];
     return Promise.all(
       ordered.map((row) =>
-        importPrivate(JSON.parse(this.cipher.decrypt(row.privateJwkCiphertext, aad(row.kid))) as JWK),
+        importPrivate(
+          JSON.parse(this.cipher.decrypt(row.privateJwkCiphertext, aad(row.kid))) as JWK,
+        ),
       ),
     );
   }

@@ -23,7 +23,11 @@ export class AccessTokenIssuer {
     private readonly keys: ServerKeysService,
   ) {}
 
-  async issue(input: { clientId: string; scope?: string; audience?: string }): Promise<IssuedAccessToken> {
+  async issue(input: {
+    clientId: string;
+    scope?: string;
+    audience?: string;
+  }): Promise<IssuedAccessToken> {
     const key = this.keys.signingKey();
     const now = Math.floor(Date.now() / 1000);
     const jti = randomBytes(16).toString('base64url');

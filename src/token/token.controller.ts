@@ -37,10 +37,16 @@ export class TokenController {
     const grantType = singleParameter(body, 'grant_type');
     if (grantType === undefined) throw new OAuthError('invalid_request', 'grant_type is required');
     if (grantType !== 'client_credentials') {
-      throw new OAuthError('unsupported_grant_type', `grant_type "${truncate(grantType)}" is not supported`);
+      throw new OAuthError(
+        'unsupported_grant_type',
+        `grant_type "${truncate(grantType)}" is not supported`,
+      );
     }
     if (!client.client.grantTypes.includes('client_credentials')) {
-      throw new OAuthError('unauthorized_client', 'the client is not registered for client_credentials');
+      throw new OAuthError(
+        'unauthorized_client',
+        'the client is not registered for client_credentials',
+      );
     }
     const scope = grantedScope(singleParameter(body, 'scope'), client.client.scope);
     const issued = await this.issuer.issue({ clientId: client.clientId, scope });
@@ -54,7 +60,10 @@ export class TokenController {
 }
 
 /** A parameter that must appear at most once, as a string (RFC 6749 §3.2). */
-function singleParameter(body: Record<string, unknown> | undefined, name: string): string | undefined {
+function singleParameter(
+  body: Record<string, unknown> | undefined,
+  name: string,
+): string | undefined {
   const value = body?.[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') {
@@ -67,7 +76,10 @@ function singleParameter(body: Record<string, unknown> | undefined, name: string
  * RFC 6749 §3.3: the requested scope must be within what the client registered; no scope means
  * the registered scope.
  */
-export function grantedScope(requested: string | undefined, registered: string | undefined): string | undefined {
+export function grantedScope(
+  requested: string | undefined,
+  registered: string | undefined,
+): string | undefined {
   const allowed = new Set((registered ?? '').split(' ').filter(Boolean));
   if (requested === undefined) return allowed.size ? [...allowed].join(' ') : undefined;
   // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), space-delimited.
@@ -77,7 +89,10 @@ export function grantedScope(requested: string | undefined, registered: string |
   const tokens = [...new Set(requested.split(' '))];
   const refused = tokens.filter((token) => !allowed.has(token));
   if (refused.length) {
-    throw new OAuthError('invalid_scope', `scope not allowed for this client: ${truncate(refused.join(' '))}`);
+    throw new OAuthError(
+      'invalid_scope',
+      `scope not allowed for this client: ${truncate(refused.join(' '))}`,
+    );
   }
   return tokens.join(' ');
 }

@@ -13,7 +13,10 @@ export interface TestKeyPair {
 }
 
 /** Generates a signing key pair for `alg` (RSA 2048 for RS/PS). */
-export async function generateTestKey(alg: string, kid = randomBytes(6).toString('hex')): Promise<TestKeyPair> {
+export async function generateTestKey(
+  alg: string,
+  kid = randomBytes(6).toString('hex'),
+): Promise<TestKeyPair> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
   return { kid, alg, privateKey, publicJwk };

@@ -2,11 +2,7 @@ import type { JWK } from 'jose';
 
 /** Client authentication methods (RFC 7591 §2, RFC 7523 §2.2, OpenID Connect Core §9). */
 export type TokenEndpointAuthMethod =
-  | 'client_secret_basic'
-  | 'client_secret_post'
-  | 'client_secret_jwt'
-  | 'private_key_jwt'
-  | 'none';
+  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'none';
 
 /** All authentication methods, in the order discovery documents list them. */
 export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [

@@ -1,6 +1,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { AuthenticatedClient as AuthenticatedClientInfo } from '../core/types.js';
-import { AUTHENTICATED_CLIENT, type ClientAuthenticatedRequest } from './client-authentication.service.js';
+import {
+  AUTHENTICATED_CLIENT,
+  type ClientAuthenticatedRequest,
+} from './client-authentication.service.js';
 
 /**
  * Yields the client authenticated by `ClientAuthGuard` (or `AuthGuard('oauth-client')`): its id,

@@ -25,7 +25,10 @@ export class ClientAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    await this.authentication.authenticate(this.getRequest(context), this.getAllowedMethods(context));
+    await this.authentication.authenticate(
+      this.getRequest(context),
+      this.getAllowedMethods(context),
+    );
     return true;
   }
 

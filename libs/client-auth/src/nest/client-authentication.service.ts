@@ -56,7 +56,11 @@ export class ClientAuthenticationService {
     req: Request,
     allowedMethods?: readonly TokenEndpointAuthMethod[],
   ): Promise<AuthenticatedClient> {
-    const requestId = requestIdOf(req, req.res as Response | undefined, this.options.trustRequestIdHeader);
+    const requestId = requestIdOf(
+      req,
+      req.res as Response | undefined,
+      this.options.trustRequestIdHeader,
+    );
     try {
       const client = await this.authenticator.authenticate({
         authorization: req.headers.authorization,

@@ -20,7 +20,10 @@ export function requestIdOf(
   let id = holder[REQUEST_ID];
   if (id === undefined) {
     const header = req.headers[REQUEST_ID_HEADER];
-    id = trustHeader && typeof header === 'string' && VALID_REQUEST_ID.test(header) ? header : randomUUID();
+    id =
+      trustHeader && typeof header === 'string' && VALID_REQUEST_ID.test(header)
+        ? header
+        : randomUUID();
     holder[REQUEST_ID] = id;
   }
   if (res && !res.headersSent && !res.hasHeader(REQUEST_ID_HEADER)) {

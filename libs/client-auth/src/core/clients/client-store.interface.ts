@@ -1,9 +1,5 @@
 import type { ClientAuthReason } from '../errors.js';
-import type {
-  AudienceForm,
-  RegisteredClient,
-  TokenEndpointAuthMethod,
-} from '../types.js';
+import type { AudienceForm, RegisteredClient, TokenEndpointAuthMethod } from '../types.js';
 
 /** A successful authentication, reported to the store for `last_used_at` and audience readiness. */
 export interface ClientAuthenticationSuccess {
