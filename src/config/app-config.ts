@@ -1,3 +1,4 @@
+import { parseSecretEncryptionKey } from 'nestjs-client-auth';
 import { isIP } from 'node:net';
 
 /** Validated configuration of the reference server (SPEC S1). */
@@ -210,13 +211,12 @@ function parseSigningKeys(value: string | undefined): AppConfig['signingKeys'] {
 function parseEncryptionKey(value: string | undefined): string | undefined {
   if (blank(value)) return undefined;
   const text = value!.trim();
-  const bytes = /^[0-9a-fA-F]{64}$/.test(text)
-    ? Buffer.from(text, 'hex')
-    : Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  if (bytes.length !== 32) {
+  try {
+    parseSecretEncryptionKey(text);
+  } catch (error) {
     throw new ConfigError(
       'SECRET_ENCRYPTION_KEY',
-      'must be 32 bytes, as 64 hex digits or base64/base64url',
+      (error as Error).message.replace(/^SECRET_ENCRYPTION_KEY:?\s*/, ''),
     );
   }
   return text;

@@ -1,24 +1,17 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { TOKEN_ENDPOINT_AUTH_METHODS } from 'nestjs-client-auth';
+import {
+  CLIENT_SECRET_JWT_ALGORITHMS,
+  PRIVATE_KEY_JWT_ALGORITHMS,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from 'nestjs-client-auth';
 import type { AppConfig } from '../config/app-config.js';
 import { InjectAppConfig } from '../config/app-config.token.js';
 import { ServerKeysService } from '../keys/server-keys.service.js';
 
 /** Client assertion signing algorithms accepted at the token endpoint (SPEC S2.4). */
 export const ASSERTION_SIGNING_ALGS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'HS256',
-  'HS384',
-  'HS512',
+  ...PRIVATE_KEY_JWT_ALGORITHMS,
+  ...CLIENT_SECRET_JWT_ALGORITHMS,
 ];
 
 /**

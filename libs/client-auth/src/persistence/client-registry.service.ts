@@ -22,24 +22,11 @@ import { isUniqueViolation } from './database-errors.js';
 import { AuditEventEntity } from './entities/audit-event.entity.js';
 import { ClientCredentialEntity } from './entities/client-credential.entity.js';
 import { ClientEntity } from './entities/client.entity.js';
+import {
+  CLIENT_SECRET_JWT_ALGORITHMS,
+  PRIVATE_KEY_JWT_ALGORITHMS,
+} from '../core/assertion/algorithms.js';
 import { clientSecretAad, type SecretCipher } from './secret-cipher.js';
-
-/** Algorithms a `private_key_jwt` client may register (SPEC S2.4; RFC 7518 §3.1, RFC 8037). */
-export const PRIVATE_KEY_JWT_ALGS: readonly string[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
-
-/** Algorithms a `client_secret_jwt` client may register (SPEC S2.4; RFC 7518 §3.2). */
-export const CLIENT_SECRET_JWT_ALGS: readonly string[] = ['HS256', 'HS384', 'HS512'];
 
 /** JWK members that carry private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -621,9 +608,9 @@ function validateCreateInput(input: CreateClientInput, maxKeys: number): ValidCr
     // SPEC S2.4: only asymmetric algorithms with keys, only HMAC with secrets, never `none`.
     const allowed =
       method === 'private_key_jwt'
-        ? PRIVATE_KEY_JWT_ALGS
+        ? PRIVATE_KEY_JWT_ALGORITHMS
         : method === 'client_secret_jwt'
-          ? CLIENT_SECRET_JWT_ALGS
+          ? CLIENT_SECRET_JWT_ALGORITHMS
           : undefined;
     if (!allowed) {
       throw invalid(
@@ -758,9 +745,9 @@ export function validatePublicJwk(jwk: unknown, field: string): JWK {
   }
   if (
     key.alg !== undefined &&
-    (typeof key.alg !== 'string' || !PRIVATE_KEY_JWT_ALGS.includes(key.alg))
+    (typeof key.alg !== 'string' || !PRIVATE_KEY_JWT_ALGORITHMS.includes(key.alg))
   ) {
-    throw invalid(field, `alg must be one of ${PRIVATE_KEY_JWT_ALGS.join(', ')}`);
+    throw invalid(field, `alg must be one of ${PRIVATE_KEY_JWT_ALGORITHMS.join(', ')}`);
   }
   if (key.use !== undefined && key.use !== 'sig') throw invalid(field, 'use must be "sig"');
   return JSON.parse(JSON.stringify(key)) as JWK;

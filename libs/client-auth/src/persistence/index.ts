@@ -37,10 +37,8 @@ export type { TypeOrmClientStoreOptions } from './typeorm-client-store.js';
 export { toRegisteredClient } from './client-mapper.js';
 export { isUniqueViolation } from './database-errors.js';
 export {
-  CLIENT_SECRET_JWT_ALGS,
   ClientNotFoundError,
   ClientRegistryService,
-  PRIVATE_KEY_JWT_ALGS,
   toClientRegistration,
   validatePublicJwk,
 } from './client-registry.service.js';
