@@ -19,6 +19,10 @@ export type OAuthErrorCode =
   | 'invalid_software_statement'
   | 'invalid_token'
   | 'insufficient_scope'
+  /** Management APIs only (admin REST): the client or credential does not exist. */
+  | 'not_found'
+  /** Management APIs only (admin REST): the request conflicts with the stored state. */
+  | 'conflict'
   | 'temporarily_unavailable';
 
 /**
@@ -89,6 +93,8 @@ const STATUS: Record<OAuthErrorCode, number> = {
   invalid_software_statement: 400,
   invalid_token: 401,
   insufficient_scope: 403,
+  not_found: 404,
+  conflict: 409,
   temporarily_unavailable: 503,
 };
 

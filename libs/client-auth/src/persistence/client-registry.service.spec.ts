@@ -213,7 +213,7 @@ describe.each(TEST_DATABASE_KINDS)('ClientRegistryService on %s (SPEC S3)', (kin
             keys: [ES256.publicJwk, { ...fixtureKey('ES256', 1).publicJwk, kid: ES256.kid }],
           },
         },
-        'jwks',
+        'jwks.keys[1]',
       ],
       ...['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].map(
         (member): [string, Partial<CreateClientInput>, string] => [

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { JWK } from 'jose';
+import { calculateJwkThumbprint, type JWK } from 'jose';
 import type {
   DataSource,
   EntityManager,
@@ -7,35 +7,41 @@ import type {
   ObjectLiteral,
   QueryDeepPartialEntity,
 } from 'typeorm';
-import { digestSecret, generateClientSecret } from '../core/crypto/secret-digest.js';
-import { DependencyUnavailableError, OAuthError } from '../core/errors.js';
 import {
-  TOKEN_ENDPOINT_AUTH_METHODS,
-  type AudienceForm,
-  type AudiencePolicy,
-  type ClientCredential,
-  type RegisteredClient,
-  type TokenEndpointAuthMethod,
+  digestSecret,
+  generateClientSecret,
+  generateOpaqueToken,
+  secretMatchesDigest,
+} from '../core/crypto/secret-digest.js';
+import { DependencyUnavailableError, OAuthError } from '../core/errors.js';
+import { JwksFetchError } from '../core/jwks/jwks-errors.js';
+import type { JwksUriAdmission } from '../core/jwks/jwks-uri-admission.js';
+import type {
+  AudienceForm,
+  ClientCredential,
+  RegisteredClient,
+  TokenEndpointAuthMethod,
 } from '../core/types.js';
 import { sortCredentials, toClientCredential } from './client-mapper.js';
 import { isUniqueViolation } from './database-errors.js';
 import { AuditEventEntity } from './entities/audit-event.entity.js';
+import { AuthFailureEntity } from './entities/auth-failure.entity.js';
 import { ClientCredentialEntity } from './entities/client-credential.entity.js';
 import { ClientEntity } from './entities/client.entity.js';
 import {
-  CLIENT_SECRET_JWT_ALGORITHMS,
-  PRIVATE_KEY_JWT_ALGORITHMS,
-} from '../core/assertion/algorithms.js';
+  invalid,
+  SECRET_METHODS,
+  validateCreateInput,
+  validatePublicJwk,
+  validateValidity,
+  type CreateClientInput,
+  type CredentialValidity,
+  type ValidCreateInput,
+} from './client-metadata-validation.js';
+import { consumeInitialAccessToken } from './initial-access-token.service.js';
 import { clientSecretAad, type SecretCipher } from './secret-cipher.js';
 
-/** JWK members that carry private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-
-const SECRET_METHODS: readonly TokenEndpointAuthMethod[] = [
-  'client_secret_basic',
-  'client_secret_post',
-  'client_secret_jwt',
-];
+export type { CreateClientInput, CredentialValidity } from './client-metadata-validation.js';
 
 /** A stored credential as the registry shows it: never a digest, ciphertext or secret. */
 export interface StoredCredentialInfo extends Omit<ClientCredential, 'secret' | 'secretDigest'> {
@@ -57,41 +63,110 @@ export interface ClientRegistration extends Omit<RegisteredClient, 'credentials'
   readonly lastAssertionTyp?: string;
 }
 
-/** Input of {@link ClientRegistryService.createClient} (RFC 7591 §2 metadata, camelCased). */
-export interface CreateClientInput {
-  /** Generated (128-bit random, base64url) when absent. */
-  readonly clientId?: string;
-  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
-  readonly tokenEndpointAuthSigningAlg?: string;
-  /** Public keys (`private_key_jwt`); exclusive with `jwksUri`. */
-  readonly jwks?: { readonly keys: readonly JWK[] };
-  /** Remote key set (`private_key_jwt`); exclusive with `jwks`. */
-  readonly jwksUri?: string;
-  /** Secret methods always get a generated secret; `'generate'` only says so explicitly. */
-  readonly secret?: 'generate';
-  readonly scope?: string;
-  /** Default `['client_credentials']`. */
-  readonly grantTypes?: readonly string[];
-  readonly audiencePolicy?: AudiencePolicy;
-  readonly requireStringAudience?: boolean;
-  readonly maxAssertionLifetimeSeconds?: number;
-  /** Other metadata (client_name, contacts, software_id, software_version, …). */
-  readonly metadata?: Readonly<Record<string, unknown>>;
-  /** Default true. */
-  readonly enabled?: boolean;
-}
-
-/** Result of {@link ClientRegistryService.createClient}. */
+/** Result of {@link ClientRegistryService.createClient} and {@link ClientRegistryService.replaceClient}. */
 export interface CreatedClient {
   readonly client: ClientRegistration;
   /** The generated secret, shown once (secret methods only); stored as a digest or encrypted. */
   readonly clientSecret?: string;
+  /** RFC 7592 registration access token, shown once; stored as a digest. */
+  readonly registrationAccessToken?: string;
 }
 
-/** Validity window of a credential. */
-export interface CredentialValidity {
-  readonly notBefore?: Date;
-  readonly expiresAt?: Date;
+/** Options of {@link ClientRegistryService.createClient}. */
+export interface CreateClientOptions {
+  /** Who makes the change, for the audit trail. Default `system`. */
+  readonly actor?: string;
+  /** Issue an RFC 7592 registration access token (returned once, stored as a digest). */
+  readonly issueRegistrationAccessToken?: boolean;
+  /**
+   * Id of the initial access token that authorized an RFC 7591 registration: one use is
+   * counted in the same transaction, and the registration fails (`invalid_token`) if the token
+   * was revoked, expired or used up meanwhile.
+   */
+  readonly initialAccessTokenId?: string;
+}
+
+/** Options of {@link ClientRegistryService.replaceClient}. */
+export interface ReplaceClientOptions {
+  /** Who makes the change, for the audit trail. Default `system`. */
+  readonly actor?: string;
+  /** Issue a new registration access token (RFC 7592 §2.2 rotation on update). */
+  readonly rotateRegistrationAccessToken?: boolean;
+  /**
+   * The `client_secret` the request carried, if any: it must match the current secret
+   * (RFC 7592 §2.2), or the update is refused.
+   */
+  readonly currentSecret?: string;
+  /** Refuse the update with `conflict` unless the stored version is this one (optimistic locking). */
+  readonly expectedVersion?: number;
+}
+
+/** Filters of {@link ClientRegistryService.listClients}. */
+export interface ListClientsQuery {
+  /** Page size, 1..100. Default 20. */
+  readonly limit?: number;
+  /** Rows to skip. Default 0. */
+  readonly offset?: number;
+  /** Case-insensitive substring of the client id or `client_name`. */
+  readonly name?: string;
+  readonly method?: TokenEndpointAuthMethod;
+  readonly status?: 'enabled' | 'disabled';
+}
+
+/** One page of a listing. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly total: number;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** A registry change as the audit trail shows it. */
+export interface AuditEvent {
+  readonly id: string;
+  readonly at: Date;
+  readonly actor: string;
+  readonly action: string;
+  readonly clientId?: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** A recent authentication failure of a client (SPEC S2.9). */
+export interface AuthFailureRecord {
+  readonly id: string;
+  readonly at: Date;
+  readonly clientId?: string;
+  readonly reason: string;
+  readonly method?: string;
+  readonly requestId?: string;
+  readonly detail: string;
+}
+
+/** Filters of the audit and failure listings. */
+export interface ListEventsQuery {
+  /** 1..500. Default 50. */
+  readonly limit?: number;
+  readonly clientId?: string;
+  /** Only entries strictly older than this. */
+  readonly before?: Date;
+}
+
+/** Whether a client is ready for the `strict` audience policy (SPEC S2.8). */
+export interface AudienceReadiness {
+  readonly clientId: string;
+  readonly tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  /** The effective policy for this client: its override, else the server's. */
+  readonly audiencePolicy?: 'compat' | 'strict';
+  readonly lastAudienceForm?: AudienceForm;
+  readonly lastAssertionTyp?: string;
+  readonly lastAuthenticatedAt?: Date;
+  /**
+   * `true`: its last assertion would pass `strict`; `false`: it would be refused; `undefined`:
+   * no assertion seen yet (or the client does not use assertions).
+   */
+  readonly passesStrict?: boolean;
+  /** Why, in words, for the operator. */
+  readonly reason: string;
 }
 
 /** Options of {@link ClientRegistryService}. */
@@ -100,6 +175,12 @@ export interface ClientRegistryServiceOptions {
   readonly maxKeys?: number;
   /** Clock, for timestamps. Default `() => new Date()`. */
   readonly clock?: () => Date;
+  /**
+   * Checks a `jwks_uri` before it is stored (SPEC S3: SSRF checks on the resolved addresses, and
+   * the keys fetched once). Default: only the URL's shape is checked — the Nest module always
+   * supplies `createJwksUriAdmission()` with the configured allow-list.
+   */
+  readonly admitJwksUri?: JwksUriAdmission;
 }
 
 /**
@@ -112,7 +193,7 @@ export class ClientNotFoundError extends OAuthError {
     readonly credentialId?: string,
   ) {
     super(
-      'invalid_request',
+      'not_found',
       credentialId
         ? 'credential_id: no such credential for this client'
         : 'client_id: no such client',
@@ -137,6 +218,7 @@ export class ClientNotFoundError extends OAuthError {
 export class ClientRegistryService {
   readonly #maxKeys: number;
   readonly #clock: () => Date;
+  readonly #admitJwksUri?: JwksUriAdmission;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -146,33 +228,38 @@ export class ClientRegistryService {
   ) {
     this.#maxKeys = options.maxKeys ?? 20;
     this.#clock = options.clock ?? (() => new Date());
+    this.#admitJwksUri = options.admitJwksUri;
   }
 
   /**
    * Registers a client (SPEC S3; RFC 7591 §2, §3.2.1). Secret methods get a generated secret,
    * returned once: stored as a digest for `client_secret_basic/post`, encrypted for
    * `client_secret_jwt` (which needs it raw for HMAC). `private_key_jwt` needs exactly one of
-   * `jwks` and `jwksUri`. Invalid input throws `OAuthError('invalid_client_metadata')`.
+   * `jwks` and `jwksUri`; a `jwksUri` is admitted (address checks, one fetch) before anything is
+   * written. Invalid input throws `OAuthError('invalid_client_metadata')`.
    */
-  async createClient(input: CreateClientInput, actor = 'system'): Promise<CreatedClient> {
+  async createClient(
+    input: CreateClientInput,
+    actorOrOptions: string | CreateClientOptions = {},
+  ): Promise<CreatedClient> {
+    const options: CreateClientOptions =
+      typeof actorOrOptions === 'string' ? { actor: actorOrOptions } : actorOrOptions;
+    const actor = options.actor ?? 'system';
     const valid = validateCreateInput(input, this.#maxKeys);
+    if (valid.jwksUri !== undefined) await this.#admit(valid.jwksUri);
     const now = this.#clock();
     const clientId = valid.clientId ?? randomBytes(16).toString('base64url');
+    const registrationAccessToken = options.issueRegistrationAccessToken
+      ? generateOpaqueToken()
+      : undefined;
 
     const client = new ClientEntity();
     Object.assign(client, {
       clientId,
       enabled: valid.enabled,
-      tokenEndpointAuthMethod: valid.method,
-      tokenEndpointAuthSigningAlg: valid.signingAlg ?? null,
-      jwksUri: valid.jwksUri ?? null,
-      audiencePolicy: valid.audiencePolicy ?? null,
-      requireStringAudience: valid.requireStringAudience,
-      maxAssertionLifetime: valid.maxAssertionLifetimeSeconds ?? null,
-      scope: valid.scope ?? null,
-      grantTypes: valid.grantTypes,
-      metadata: valid.metadata,
-      registrationAccessTokenDigest: null,
+      ...clientColumns(valid),
+      registrationAccessTokenDigest:
+        registrationAccessToken === undefined ? null : digestSecret(registrationAccessToken),
       lastAudienceForm: null,
       lastAssertionTyp: null,
       lastAuthenticatedAt: null,
@@ -181,18 +268,14 @@ export class ClientRegistryService {
       version: 1,
     } satisfies Omit<ClientEntity, 'credentials'>);
 
-    const credentials: ClientCredentialEntity[] = (valid.keys ?? []).map((jwk) =>
-      publicKeyRow(clientId, jwk, {}, now),
-    );
-    let clientSecret: string | undefined;
-    if (SECRET_METHODS.includes(valid.method)) {
-      clientSecret = generateClientSecret();
-      credentials.push(this.#secretRow(clientId, valid.method, clientSecret, now));
-    }
+    const { rows: credentials, clientSecret } = this.#initialCredentials(clientId, valid, now);
 
     await this.#transaction(
       clientId,
       async (manager) => {
+        if (options.initialAccessTokenId !== undefined) {
+          await consumeInitialAccessToken(manager, options.initialAccessTokenId, now);
+        }
         await insertRows(manager, ClientEntity, client);
         if (credentials.length > 0) await insertRows(manager, ClientCredentialEntity, credentials);
         await audit(manager, now, actor, 'client.created', clientId, {
@@ -200,6 +283,9 @@ export class ClientRegistryService {
           ...(valid.jwksUri && { jwks_uri: valid.jwksUri }),
           enabled: valid.enabled,
           credentials: credentials.map(describeCredential),
+          ...(options.initialAccessTokenId && {
+            initial_access_token_id: options.initialAccessTokenId,
+          }),
         });
       },
       (error) =>
@@ -210,7 +296,145 @@ export class ClientRegistryService {
     return {
       client: toClientRegistration(client, credentials),
       ...(clientSecret !== undefined && { clientSecret }),
+      ...(registrationAccessToken !== undefined && { registrationAccessToken }),
     };
+  }
+
+  /**
+   * Replaces a client's metadata (RFC 7592 §2.2 semantics, also used by the admin API): every
+   * field takes the new value or its default. Switching `token_endpoint_auth_method` removes the
+   * old method's credentials and issues the new one's (a new secret, or the new keys); keeping
+   * it keeps the secret, and for `jwks` keeps the keys that are still listed (their history
+   * intact), removes the others and adds the new ones. One transaction, one audit event.
+   */
+  async replaceClient(
+    clientId: string,
+    input: Omit<CreateClientInput, 'clientId'>,
+    options: ReplaceClientOptions = {},
+  ): Promise<CreatedClient> {
+    const actor = options.actor ?? 'system';
+    const valid = validateCreateInput({ ...input, clientId }, this.#maxKeys);
+    const before = await this.#read(clientId);
+    if (!before) throw new ClientNotFoundError(clientId);
+    if (valid.jwksUri !== undefined && valid.jwksUri !== before.client.jwksUri) {
+      await this.#admit(valid.jwksUri);
+    }
+    const thumbprints = valid.keys ? await Promise.all(valid.keys.map(thumbprintOf)) : [];
+    const now = this.#clock();
+    const registrationAccessToken = options.rotateRegistrationAccessToken
+      ? generateOpaqueToken()
+      : undefined;
+    let clientSecret: string | undefined;
+    let written: ClientEntity | undefined;
+    let finalRows: ClientCredentialEntity[] = [];
+
+    await this.#transaction(clientId, async (manager) => {
+      const client = await this.#lockClient(manager, clientId);
+      if (options.expectedVersion !== undefined && client.version !== options.expectedVersion) {
+        throw new OAuthError(
+          'conflict',
+          `version: the client is at version ${client.version}, not ${options.expectedVersion}`,
+        );
+      }
+      const rows = await manager.findBy(ClientCredentialEntity, { clientId });
+      if (
+        options.currentSecret !== undefined &&
+        !this.#secretMatches(rows, options.currentSecret)
+      ) {
+        throw invalid('client_secret', 'does not match the current secret (RFC 7592 §2.2)');
+      }
+      const removed: ClientCredentialEntity[] = [];
+      const added: ClientCredentialEntity[] = [];
+      const kept: ClientCredentialEntity[] = [];
+      if (client.tokenEndpointAuthMethod !== valid.method) {
+        removed.push(...rows);
+        const fresh = this.#initialCredentials(clientId, valid, now);
+        added.push(...fresh.rows);
+        clientSecret = fresh.clientSecret;
+      } else if (valid.method === 'private_key_jwt') {
+        const wanted = new Map(thumbprints.map((print, index) => [print, valid.keys![index]!]));
+        for (const row of rows) {
+          if (row.kind !== 'public_key' || row.jwk === null) {
+            removed.push(row);
+            continue;
+          }
+          const print = await thumbprintOf(row.jwk);
+          const match = wanted.get(print);
+          if (match && (match.kid ?? null) === row.kid && (match.alg ?? null) === row.alg) {
+            kept.push(row);
+            wanted.delete(print);
+          } else {
+            removed.push(row);
+          }
+        }
+        for (const jwk of wanted.values()) added.push(publicKeyRow(clientId, jwk, {}, now));
+      } else {
+        kept.push(...rows);
+      }
+      if (removed.length > 0) {
+        await manager.delete(
+          ClientCredentialEntity,
+          removed.map((row) => row.id),
+        );
+      }
+      if (added.length > 0) await insertRows(manager, ClientCredentialEntity, added);
+      const columns = clientColumns(valid);
+      await manager
+        .createQueryBuilder()
+        .update(ClientEntity)
+        .set({
+          ...columns,
+          enabled: input.enabled === undefined ? client.enabled : valid.enabled,
+          ...(registrationAccessToken !== undefined && {
+            registrationAccessTokenDigest: digestSecret(registrationAccessToken),
+          }),
+          updatedAt: now,
+          version: () => 'version + 1',
+        } as QueryDeepPartialEntity<ClientEntity>)
+        .where('client_id = :clientId', { clientId })
+        .execute();
+      await audit(manager, now, actor, 'client.updated', clientId, {
+        changed: changedFields(client, columns),
+        ...(client.tokenEndpointAuthMethod !== valid.method && {
+          token_endpoint_auth_method: valid.method,
+        }),
+        ...(removed.length > 0 && { removed_credentials: removed.map(describeCredential) }),
+        ...(added.length > 0 && { added_credentials: added.map(describeCredential) }),
+        ...(registrationAccessToken !== undefined && { registration_access_token_rotated: true }),
+      });
+      written = Object.assign(new ClientEntity(), client, columns, {
+        enabled: input.enabled === undefined ? client.enabled : valid.enabled,
+        updatedAt: now,
+        version: client.version + 1,
+      });
+      finalRows = [...kept, ...added];
+    });
+    return {
+      client: toClientRegistration(written!, finalRows),
+      ...(clientSecret !== undefined && { clientSecret }),
+      ...(registrationAccessToken !== undefined && { registrationAccessToken }),
+    };
+  }
+
+  /**
+   * Whether `token` is the client's current registration access token (RFC 7592 §3): compared
+   * as a digest in constant time, read from the database. False for an unknown client.
+   */
+  async verifyRegistrationAccessToken(clientId: string, token: string): Promise<boolean> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 512) return false;
+    let digest: string | null | undefined;
+    try {
+      const row = await this.dataSource.getRepository(ClientEntity).findOne({
+        where: { clientId },
+        select: { clientId: true, registrationAccessTokenDigest: true },
+      });
+      digest = row?.registrationAccessTokenDigest;
+    } catch (cause) {
+      throw new DependencyUnavailableError('client-registry', { cause });
+    }
+    // Compare even when there is no digest, so timing does not tell which clients exist.
+    const matches = secretMatchesDigest(token, digest ?? digestSecret(randomUUID()));
+    return matches && typeof digest === 'string';
   }
 
   /** The client as registered, read from the database (not the cache), or undefined. */
@@ -374,6 +598,267 @@ export class ClientRegistryService {
     return secret;
   }
 
+  /**
+   * Adds `jwk` and gives every other active key of the client `overlapSeconds` before it
+   * expires (SPEC S3 rotation with overlap; 0 expires them at once). Returns the new key.
+   */
+  async rotateKey(
+    clientId: string,
+    jwk: JWK,
+    options: { readonly overlapSeconds?: number; readonly actor?: string } = {},
+  ): Promise<StoredCredentialInfo> {
+    const overlap = validateOverlap(options.overlapSeconds ?? 86_400);
+    const key = validatePublicJwk(jwk, 'jwk');
+    const now = this.#clock();
+    const row = publicKeyRow(clientId, key, {}, now);
+    const until = new Date(now.getTime() + overlap * 1000);
+    await this.#transaction(
+      clientId,
+      async (manager) => {
+        const client = await this.#lockClient(manager, clientId);
+        assertInlineKeys(client);
+        const existing = await manager.findBy(ClientCredentialEntity, {
+          clientId,
+          kind: 'public_key',
+        });
+        if (row.kid !== null && existing.some((credential) => credential.kid === row.kid)) {
+          throw invalid('jwk', `kid "${row.kid}" is already registered for this client`);
+        }
+        const previous = existing.filter(
+          (credential) =>
+            credential.status === 'active' &&
+            (credential.expiresAt === null || credential.expiresAt > until),
+        );
+        const live = existing.filter((credential) => isLive(credential, now));
+        if (live.length >= this.#maxKeys) {
+          throw invalid('jwks', `a client may hold at most ${this.#maxKeys} keys`);
+        }
+        for (const credential of previous) {
+          await manager.update(ClientCredentialEntity, { id: credential.id }, { expiresAt: until });
+        }
+        await insertRows(manager, ClientCredentialEntity, row);
+        await bumpClient(manager, clientId, now);
+        await audit(manager, now, options.actor ?? 'system', 'credential.rotated', clientId, {
+          ...describeCredential(row),
+          expiring: previous.map((credential) => credential.id),
+          overlap_seconds: overlap,
+        });
+      },
+      (error) =>
+        isUniqueViolation(error)
+          ? invalid('jwk', `kid "${row.kid}" is already registered for this client`)
+          : undefined,
+    );
+    return toCredentialInfo(row);
+  }
+
+  /**
+   * Sets a credential to expire at `at` (default now): authentication refuses it from then on.
+   * An already earlier expiry is kept.
+   */
+  async expireCredential(
+    clientId: string,
+    credentialId: string,
+    options: { readonly at?: Date; readonly actor?: string } = {},
+  ): Promise<StoredCredentialInfo> {
+    const now = this.#clock();
+    const at = options.at ?? now;
+    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+      throw invalid('at', 'must be a valid date');
+    }
+    let result: ClientCredentialEntity | undefined;
+    await this.#transaction(clientId, async (manager) => {
+      await this.#lockClient(manager, clientId);
+      const row = await manager.findOneBy(ClientCredentialEntity, { id: credentialId, clientId });
+      if (!row) throw new ClientNotFoundError(clientId, credentialId);
+      result = row;
+      if (row.status === 'revoked' || (row.expiresAt !== null && row.expiresAt <= at)) return;
+      await manager.update(ClientCredentialEntity, { id: credentialId }, { expiresAt: at });
+      row.expiresAt = at;
+      await bumpClient(manager, clientId, now);
+      await audit(manager, now, options.actor ?? 'system', 'credential.expired', clientId, {
+        ...describeCredential(row),
+        expires_at: at.toISOString(),
+      });
+    });
+    return toCredentialInfo(result!);
+  }
+
+  /** A page of clients, newest first, filtered by name, method and status. */
+  async listClients(query: ListClientsQuery = {}): Promise<Page<ClientRegistration>> {
+    const limit = boundedInteger(query.limit ?? 20, 1, 100, 'limit');
+    const offset = boundedInteger(query.offset ?? 0, 0, 1_000_000, 'offset');
+    try {
+      const builder = this.dataSource
+        .getRepository(ClientEntity)
+        .createQueryBuilder('c')
+        .orderBy('c.created_at', 'DESC')
+        .addOrderBy('c.client_id', 'ASC');
+      if (query.method !== undefined) {
+        builder.andWhere('c.token_endpoint_auth_method = :method', { method: query.method });
+      }
+      if (query.status !== undefined) {
+        builder.andWhere('c.enabled = :enabled', { enabled: query.status === 'enabled' });
+      }
+      if (query.name !== undefined && query.name !== '') {
+        // client_name lives in the JSON metadata text; a substring match on it is enough for
+        // an operator's search and portable across dialects.
+        const pattern = `%${escapeLike(query.name.toLowerCase())}%`;
+        builder.andWhere(
+          "(LOWER(c.client_id) LIKE :pattern ESCAPE '\\' OR LOWER(c.metadata) LIKE :pattern ESCAPE '\\')",
+          { pattern },
+        );
+      }
+      const [clients, total] = await builder.skip(offset).take(limit).getManyAndCount();
+      const ids = clients.map((client) => client.clientId);
+      const rows =
+        ids.length === 0
+          ? []
+          : await this.dataSource
+              .getRepository(ClientCredentialEntity)
+              .createQueryBuilder('k')
+              .where('k.client_id IN (:...ids)', { ids })
+              .getMany();
+      const items = clients.map((client) =>
+        toClientRegistration(
+          client,
+          rows.filter((row) => row.clientId === client.clientId),
+        ),
+      );
+      return { items, total, limit, offset };
+    } catch (cause) {
+      throw new DependencyUnavailableError('client-registry', { cause });
+    }
+  }
+
+  /** Audit events, newest first (SPEC S3). */
+  async listAuditEvents(query: ListEventsQuery = {}): Promise<AuditEvent[]> {
+    const limit = boundedInteger(query.limit ?? 50, 1, 500, 'limit');
+    try {
+      const builder = this.dataSource
+        .getRepository(AuditEventEntity)
+        .createQueryBuilder('e')
+        .orderBy('e.at', 'DESC')
+        .addOrderBy('e.id', 'DESC')
+        .take(limit);
+      if (query.clientId !== undefined) {
+        builder.andWhere('e.client_id = :clientId', { clientId: query.clientId });
+      }
+      if (query.before !== undefined) {
+        builder.andWhere('e.at < :before', { before: query.before.getTime() });
+      }
+      return (await builder.getMany()).map((event) => ({
+        id: event.id,
+        at: event.at,
+        actor: event.actor,
+        action: event.action,
+        ...(event.clientId !== null && { clientId: event.clientId }),
+        details: event.details,
+      }));
+    } catch (cause) {
+      throw new DependencyUnavailableError('client-registry', { cause });
+    }
+  }
+
+  /** Recent authentication failures, newest first (SPEC S2.9, S3). */
+  async listFailures(query: ListEventsQuery = {}): Promise<AuthFailureRecord[]> {
+    const limit = boundedInteger(query.limit ?? 50, 1, 500, 'limit');
+    try {
+      const builder = this.dataSource
+        .getRepository(AuthFailureEntity)
+        .createQueryBuilder('f')
+        .orderBy('f.at', 'DESC')
+        .addOrderBy('f.id', 'DESC')
+        .take(limit);
+      if (query.clientId !== undefined) {
+        builder.andWhere('f.client_id = :clientId', { clientId: query.clientId });
+      }
+      if (query.before !== undefined) {
+        builder.andWhere('f.at < :before', { before: query.before.getTime() });
+      }
+      return (await builder.getMany()).map((failure) => ({
+        id: failure.id,
+        at: failure.at,
+        ...(failure.clientId !== null && { clientId: failure.clientId }),
+        reason: failure.reason,
+        ...(failure.method !== null && { method: failure.method }),
+        ...(failure.requestId !== null && { requestId: failure.requestId }),
+        detail: failure.detail,
+      }));
+    } catch (cause) {
+      throw new DependencyUnavailableError('client-registry', { cause });
+    }
+  }
+
+  /**
+   * The audience-readiness view of SPEC S2.8 for one client: the form and `typ` of its last
+   * accepted assertion and whether it would pass `strict`.
+   */
+  async readiness(
+    clientId: string,
+    serverPolicy: 'compat' | 'strict' = 'compat',
+  ): Promise<AudienceReadiness> {
+    const client = await this.#mustGet(clientId);
+    return audienceReadiness(client, serverPolicy);
+  }
+
+  /** Reads a client and its credential rows (no lock), or undefined. */
+  async #read(
+    clientId: string,
+  ): Promise<{ client: ClientEntity; rows: ClientCredentialEntity[] } | undefined> {
+    try {
+      const client = await this.dataSource.getRepository(ClientEntity).findOneBy({ clientId });
+      if (!client) return undefined;
+      const rows = await this.dataSource.getRepository(ClientCredentialEntity).findBy({ clientId });
+      return { client, rows };
+    } catch (cause) {
+      throw new DependencyUnavailableError('client-registry', { cause });
+    }
+  }
+
+  /** SPEC S3 `jwks_uri` admission; failures become `invalid_client_metadata` naming the cause. */
+  async #admit(uri: string): Promise<void> {
+    if (!this.#admitJwksUri) return;
+    try {
+      await this.#admitJwksUri(uri);
+    } catch (error) {
+      if (error instanceof JwksFetchError) throw invalid('jwks_uri', error.message);
+      throw error;
+    }
+  }
+
+  /** The credentials a new registration starts with: its keys, or a generated secret. */
+  #initialCredentials(
+    clientId: string,
+    valid: ValidCreateInput,
+    now: Date,
+  ): { rows: ClientCredentialEntity[]; clientSecret?: string } {
+    const rows = (valid.keys ?? []).map((jwk) => publicKeyRow(clientId, jwk, {}, now));
+    if (!SECRET_METHODS.includes(valid.method)) return { rows };
+    const clientSecret = generateClientSecret();
+    rows.push(this.#secretRow(clientId, valid.method, clientSecret, now));
+    return { rows, clientSecret };
+  }
+
+  /** Whether `secret` is one of the client's usable secrets (digest or encrypted). */
+  #secretMatches(rows: readonly ClientCredentialEntity[], secret: string): boolean {
+    const now = this.#clock();
+    let matched = false;
+    for (const row of rows) {
+      if (!isLive(row, now)) continue;
+      if (row.kind === 'secret_digest' && row.secretDigest !== null) {
+        matched = secretMatchesDigest(secret, row.secretDigest) || matched;
+      } else if (row.kind === 'secret' && row.secretCiphertext !== null) {
+        const stored = this.cipher.decrypt(
+          row.secretCiphertext,
+          clientSecretAad(row.clientId, row.id),
+        );
+        matched = secretMatchesDigest(secret, digestSecret(stored)) || matched;
+      }
+    }
+    return matched;
+  }
+
   #secretRow(
     clientId: string,
     method: TokenEndpointAuthMethod,
@@ -428,8 +913,130 @@ export class ClientRegistryService {
   }
 }
 
-function invalid(field: string, problem: string): OAuthError {
-  return new OAuthError('invalid_client_metadata', `${field}: ${problem}`);
+/** The client columns a registration or replacement sets from validated input. */
+function clientColumns(valid: ValidCreateInput) {
+  return {
+    tokenEndpointAuthMethod: valid.method,
+    tokenEndpointAuthSigningAlg: valid.signingAlg ?? null,
+    jwksUri: valid.jwksUri ?? null,
+    audiencePolicy: valid.audiencePolicy ?? null,
+    requireStringAudience: valid.requireStringAudience,
+    maxAssertionLifetime: valid.maxAssertionLifetimeSeconds ?? null,
+    scope: valid.scope ?? null,
+    grantTypes: valid.grantTypes,
+    metadata: valid.metadata,
+  } satisfies Partial<ClientEntity>;
+}
+
+/** Names (wire form) of the columns a replacement changes, for the audit event. */
+function changedFields(before: ClientEntity, after: ReturnType<typeof clientColumns>): string[] {
+  const names: Record<keyof ReturnType<typeof clientColumns>, string> = {
+    tokenEndpointAuthMethod: 'token_endpoint_auth_method',
+    tokenEndpointAuthSigningAlg: 'token_endpoint_auth_signing_alg',
+    jwksUri: 'jwks_uri',
+    audiencePolicy: 'audience_policy',
+    requireStringAudience: 'require_string_audience',
+    maxAssertionLifetime: 'max_assertion_lifetime',
+    scope: 'scope',
+    grantTypes: 'grant_types',
+    metadata: 'metadata',
+  };
+  return (Object.keys(names) as (keyof typeof names)[])
+    .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+    .map((key) => names[key]);
+}
+
+/** RFC 7638 thumbprint: identifies a key by its material, whatever its `kid`. */
+async function thumbprintOf(jwk: JWK): Promise<string> {
+  return calculateJwkThumbprint(jwk, 'sha256');
+}
+
+/** Active, started and not yet expired. */
+function isLive(row: ClientCredentialEntity, now: Date): boolean {
+  return (
+    row.status === 'active' &&
+    row.notBefore <= now &&
+    (row.expiresAt === null || row.expiresAt > now)
+  );
+}
+
+function assertInlineKeys(client: ClientEntity): void {
+  if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
+    throw invalid(
+      'token_endpoint_auth_method',
+      'keys can only be added to private_key_jwt clients',
+    );
+  }
+  if (client.jwksUri !== null) {
+    throw invalid('jwks_uri', 'the client uses jwks_uri; its keys are published there');
+  }
+}
+
+function validateOverlap(overlap: number): number {
+  if (!Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86_400) {
+    throw invalid('overlap_seconds', 'must be an integer between 0 and 2592000');
+  }
+  return overlap;
+}
+
+function boundedInteger(value: number, min: number, max: number, field: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OAuthError(
+      'invalid_request',
+      `${field}: must be an integer between ${min} and ${max}`,
+    );
+  }
+  return value;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+/**
+ * SPEC S2.8: an assertion passes `strict` when its `aud` was the issuer alone — as a string, or
+ * a one-member array unless the client requires a string.
+ */
+export function audienceReadiness(
+  client: ClientRegistration,
+  serverPolicy: 'compat' | 'strict',
+): AudienceReadiness {
+  const base = {
+    clientId: client.clientId,
+    tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,
+    audiencePolicy: client.audiencePolicy ?? serverPolicy,
+    ...(client.lastAudienceForm !== undefined && { lastAudienceForm: client.lastAudienceForm }),
+    ...(client.lastAssertionTyp !== undefined && { lastAssertionTyp: client.lastAssertionTyp }),
+    ...(client.lastAuthenticatedAt !== undefined && {
+      lastAuthenticatedAt: client.lastAuthenticatedAt,
+    }),
+  };
+  if (
+    client.tokenEndpointAuthMethod !== 'private_key_jwt' &&
+    client.tokenEndpointAuthMethod !== 'client_secret_jwt'
+  ) {
+    return { ...base, reason: 'the client does not authenticate with an assertion' };
+  }
+  switch (client.lastAudienceForm) {
+    case undefined:
+      return { ...base, reason: 'no accepted assertion recorded yet' };
+    case 'issuer':
+      return { ...base, passesStrict: true, reason: 'aud is the issuer identifier' };
+    case 'issuer_array':
+      return client.requireStringAudience
+        ? {
+            ...base,
+            passesStrict: false,
+            reason: 'aud is a one-member array but the client requires a string',
+          }
+        : { ...base, passesStrict: true, reason: 'aud is a one-member array holding the issuer' };
+    case 'token_endpoint':
+      return { ...base, passesStrict: false, reason: 'aud is the token endpoint URL' };
+    case 'endpoint_url':
+      return { ...base, passesStrict: false, reason: 'aud is the URL of the endpoint called' };
+    case 'issuer_among_others':
+      return { ...base, passesStrict: false, reason: 'aud holds values besides the issuer' };
+  }
 }
 
 function credentialRow(clientId: string, now: Date): ClientCredentialEntity {
@@ -563,248 +1170,4 @@ export function toClientRegistration(
     ...(client.lastAudienceForm !== null && { lastAudienceForm: client.lastAudienceForm }),
     ...(client.lastAssertionTyp !== null && { lastAssertionTyp: client.lastAssertionTyp }),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Input validation (minimal; full RFC 7591 validation comes with the registration endpoint).
-// ---------------------------------------------------------------------------------------------
-
-interface ValidCreateInput {
-  clientId?: string;
-  method: TokenEndpointAuthMethod;
-  signingAlg?: string;
-  keys?: JWK[];
-  jwksUri?: string;
-  scope?: string;
-  grantTypes: string[];
-  audiencePolicy?: AudiencePolicy;
-  requireStringAudience: boolean;
-  maxAssertionLifetimeSeconds?: number;
-  metadata: Record<string, unknown>;
-  enabled: boolean;
-}
-
-/** RFC 6749 Appendix A.1: client_id = *VSCHAR. */
-const CLIENT_ID = /^[\x20-\x7e]{1,255}$/;
-/** RFC 6749 §3.3: scope = scope-token *( SP scope-token ). */
-const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/;
-const MAX_METADATA_BYTES = 16 * 1024;
-
-function validateCreateInput(input: CreateClientInput, maxKeys: number): ValidCreateInput {
-  if (typeof input !== 'object' || input === null) throw invalid('client', 'must be an object');
-  const method = input.tokenEndpointAuthMethod;
-  if (!TOKEN_ENDPOINT_AUTH_METHODS.includes(method)) {
-    throw invalid('token_endpoint_auth_method', 'unsupported value');
-  }
-  if (
-    input.clientId !== undefined &&
-    (typeof input.clientId !== 'string' || !CLIENT_ID.test(input.clientId))
-  ) {
-    throw invalid('client_id', 'must be 1 to 255 visible ASCII characters');
-  }
-
-  let signingAlg: string | undefined;
-  if (input.tokenEndpointAuthSigningAlg !== undefined) {
-    // SPEC S2.4: only asymmetric algorithms with keys, only HMAC with secrets, never `none`.
-    const allowed =
-      method === 'private_key_jwt'
-        ? PRIVATE_KEY_JWT_ALGORITHMS
-        : method === 'client_secret_jwt'
-          ? CLIENT_SECRET_JWT_ALGORITHMS
-          : undefined;
-    if (!allowed) {
-      throw invalid(
-        'token_endpoint_auth_signing_alg',
-        'only applies to private_key_jwt and client_secret_jwt',
-      );
-    }
-    if (!allowed.includes(input.tokenEndpointAuthSigningAlg)) {
-      throw invalid('token_endpoint_auth_signing_alg', `must be one of ${allowed.join(', ')}`);
-    }
-    signingAlg = input.tokenEndpointAuthSigningAlg;
-  }
-
-  let keys: JWK[] | undefined;
-  let jwksUri: string | undefined;
-  if (method === 'private_key_jwt') {
-    // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present; one is needed to verify keys.
-    if ((input.jwks === undefined) === (input.jwksUri === undefined)) {
-      throw invalid('jwks', 'private_key_jwt needs exactly one of jwks and jwks_uri');
-    }
-    if (input.jwks !== undefined) keys = validateJwks(input.jwks, maxKeys);
-    else jwksUri = validateJwksUri(input.jwksUri);
-  } else if (input.jwks !== undefined) {
-    throw invalid('jwks', 'only private_key_jwt clients register keys');
-  } else if (input.jwksUri !== undefined) {
-    throw invalid('jwks_uri', 'only private_key_jwt clients register keys');
-  }
-
-  if (input.secret !== undefined) {
-    if (input.secret !== 'generate') throw invalid('client_secret', 'secrets are always generated');
-    if (!SECRET_METHODS.includes(method)) {
-      throw invalid('client_secret', `${method} clients have no secret`);
-    }
-  }
-
-  if (input.scope !== undefined && (typeof input.scope !== 'string' || !SCOPE.test(input.scope))) {
-    throw invalid('scope', 'must be space-separated scope tokens (RFC 6749 §3.3)');
-  }
-
-  if (input.grantTypes !== undefined && !Array.isArray(input.grantTypes)) {
-    throw invalid('grant_types', 'must be an array of distinct non-empty strings');
-  }
-  const grantTypes =
-    input.grantTypes === undefined ? ['client_credentials'] : [...input.grantTypes];
-  if (
-    grantTypes.some(
-      (grant) => typeof grant !== 'string' || grant.length === 0 || grant.length > 255,
-    ) ||
-    new Set(grantTypes).size !== grantTypes.length
-  ) {
-    throw invalid('grant_types', 'must be an array of distinct non-empty strings');
-  }
-
-  if (input.audiencePolicy !== undefined && !['compat', 'strict'].includes(input.audiencePolicy)) {
-    throw invalid('audience_policy', 'must be compat or strict');
-  }
-  if (
-    input.requireStringAudience !== undefined &&
-    typeof input.requireStringAudience !== 'boolean'
-  ) {
-    throw invalid('require_string_audience', 'must be a boolean');
-  }
-  const lifetime = input.maxAssertionLifetimeSeconds;
-  if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 3600)) {
-    throw invalid('max_assertion_lifetime', 'must be an integer between 1 and 3600 seconds');
-  }
-  if (input.enabled !== undefined && typeof input.enabled !== 'boolean') {
-    throw invalid('enabled', 'must be a boolean');
-  }
-
-  return {
-    ...(input.clientId !== undefined && { clientId: input.clientId }),
-    method,
-    ...(signingAlg !== undefined && { signingAlg }),
-    ...(keys !== undefined && { keys }),
-    ...(jwksUri !== undefined && { jwksUri }),
-    ...(input.scope !== undefined && { scope: input.scope }),
-    grantTypes,
-    ...(input.audiencePolicy !== undefined && { audiencePolicy: input.audiencePolicy }),
-    requireStringAudience: input.requireStringAudience ?? false,
-    ...(lifetime !== undefined && { maxAssertionLifetimeSeconds: lifetime }),
-    metadata: validateMetadata(input.metadata),
-    enabled: input.enabled ?? true,
-  };
-}
-
-function validateJwks(jwks: unknown, maxKeys: number): JWK[] {
-  const keys = (jwks as { keys?: unknown } | null)?.keys;
-  if (typeof jwks !== 'object' || jwks === null || !Array.isArray(keys)) {
-    throw invalid('jwks', 'must be a JWK Set: an object with a "keys" array (RFC 7517 §5)');
-  }
-  if (keys.length === 0) throw invalid('jwks', 'must hold at least one key');
-  if (keys.length > maxKeys) throw invalid('jwks', `may hold at most ${maxKeys} keys`);
-  const valid = keys.map((key, index) => validatePublicJwk(key, `jwks.keys[${index}]`));
-  const seen = new Set<string>();
-  for (const key of valid) {
-    if (key.kid === undefined) continue;
-    // SPEC S3: unique kids, so a kid selects one key (RFC 7517 §4.5).
-    if (seen.has(key.kid)) throw invalid('jwks', `duplicate kid "${key.kid}"`);
-    seen.add(key.kid);
-  }
-  return valid;
-}
-
-/** A public signing JWK; returns a copy. Refuses private and symmetric members (SPEC S3). */
-export function validatePublicJwk(jwk: unknown, field: string): JWK {
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
-    throw invalid(field, 'must be a JWK object');
-  }
-  const key = jwk as Record<string, unknown>;
-  for (const member of PRIVATE_JWK_MEMBERS) {
-    if (member in key)
-      throw invalid(field, `must be a public key (has private member "${member}")`);
-  }
-  const required: Record<string, string[]> = {
-    RSA: ['n', 'e'],
-    EC: ['crv', 'x', 'y'],
-    OKP: ['crv', 'x'],
-  };
-  const members = typeof key.kty === 'string' ? required[key.kty] : undefined;
-  if (!members) throw invalid(field, 'kty must be RSA, EC or OKP');
-  for (const member of members) {
-    if (typeof key[member] !== 'string' || key[member] === '') {
-      throw invalid(field, `${key.kty} key needs "${member}"`);
-    }
-  }
-  if (
-    key.kid !== undefined &&
-    (typeof key.kid !== 'string' || key.kid.length === 0 || key.kid.length > 255)
-  ) {
-    throw invalid(field, 'kid must be a string of 1 to 255 characters');
-  }
-  if (
-    key.alg !== undefined &&
-    (typeof key.alg !== 'string' || !PRIVATE_KEY_JWT_ALGORITHMS.includes(key.alg))
-  ) {
-    throw invalid(field, `alg must be one of ${PRIVATE_KEY_JWT_ALGORITHMS.join(', ')}`);
-  }
-  if (key.use !== undefined && key.use !== 'sig') throw invalid(field, 'use must be "sig"');
-  return JSON.parse(JSON.stringify(key)) as JWK;
-}
-
-function validateJwksUri(value: unknown): string {
-  if (typeof value !== 'string' || value.length > 2048) {
-    throw invalid('jwks_uri', 'must be a URL of at most 2048 characters');
-  }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid('jwks_uri', 'must be an absolute URL');
-  }
-  // SPEC S3 admission (https only, address checks) is enforced by the registration endpoint;
-  // here only the shape is checked.
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw invalid('jwks_uri', 'must be an https URL');
-  }
-  if (url.username || url.password) throw invalid('jwks_uri', 'must not carry credentials');
-  if (url.hash) throw invalid('jwks_uri', 'must not have a fragment');
-  return value;
-}
-
-function validateMetadata(metadata: unknown): Record<string, unknown> {
-  if (metadata === undefined) return {};
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw invalid('metadata', 'must be an object');
-  }
-  for (const forbidden of ['client_secret', 'registration_access_token', 'jwks']) {
-    if (forbidden in metadata) throw invalid(forbidden, 'is not free-form metadata');
-  }
-  let json: string;
-  try {
-    json = JSON.stringify(metadata);
-  } catch {
-    throw invalid('metadata', 'must be JSON');
-  }
-  if (Buffer.byteLength(json, 'utf8') > MAX_METADATA_BYTES) {
-    throw invalid('metadata', `must be at most ${MAX_METADATA_BYTES} bytes as JSON`);
-  }
-  return JSON.parse(json) as Record<string, unknown>;
-}
-
-function validateValidity(validity: CredentialValidity): { notBefore?: Date; expiresAt?: Date } {
-  const { notBefore, expiresAt } = validity;
-  for (const [field, value] of [
-    ['not_before', notBefore],
-    ['expires_at', expiresAt],
-  ] as const) {
-    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) {
-      throw invalid(field, 'must be a valid date');
-    }
-  }
-  if (notBefore && expiresAt && expiresAt <= notBefore) {
-    throw invalid('expires_at', 'must be after not_before');
-  }
-  return { ...(notBefore && { notBefore }), ...(expiresAt && { expiresAt }) };
 }

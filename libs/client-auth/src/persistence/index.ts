@@ -9,6 +9,7 @@ export {
   ClientCredentialEntity,
   ClientEntity,
   epochMillisTransformer,
+  InitialAccessTokenEntity,
   ServerSigningKeyEntity,
   TimestampColumn,
   UsedAssertionEntity,
@@ -37,16 +38,38 @@ export type { TypeOrmClientStoreOptions } from './typeorm-client-store.js';
 export { toRegisteredClient } from './client-mapper.js';
 export { isUniqueViolation } from './database-errors.js';
 export {
+  audienceReadiness,
   ClientNotFoundError,
   ClientRegistryService,
   toClientRegistration,
-  validatePublicJwk,
 } from './client-registry.service.js';
 export type {
+  AudienceReadiness,
+  AuditEvent,
+  AuthFailureRecord,
   ClientRegistration,
   ClientRegistryServiceOptions,
   CreateClientInput,
+  CreateClientOptions,
   CreatedClient,
   CredentialValidity,
+  ListClientsQuery,
+  ListEventsQuery,
+  Page,
+  ReplaceClientOptions,
   StoredCredentialInfo,
 } from './client-registry.service.js';
+export {
+  SECRET_METHODS,
+  validateCreateInput,
+  validatePublicJwk,
+} from './client-metadata-validation.js';
+export {
+  consumeInitialAccessToken,
+  InitialAccessTokenService,
+  invalidInitialAccessToken,
+} from './initial-access-token.service.js';
+export type {
+  InitialAccessTokenInfo,
+  IssueInitialAccessTokenInput,
+} from './initial-access-token.service.js';

@@ -34,3 +34,5 @@ export type { CacheDirectives, JwksFetchResult, JwksFetcherOptions } from './jwk
 
 export { JWKS_CACHE_DEFAULTS, JwksCache } from './jwks-cache.js';
 export type { JwksCacheOptions, JwksCacheStats } from './jwks-cache.js';
+export { createJwksUriAdmission } from './jwks-uri-admission.js';
+export type { JwksUriAdmission } from './jwks-uri-admission.js';

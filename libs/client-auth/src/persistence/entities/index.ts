@@ -2,6 +2,7 @@ import { AuditEventEntity } from './audit-event.entity.js';
 import { AuthFailureEntity } from './auth-failure.entity.js';
 import { ClientCredentialEntity } from './client-credential.entity.js';
 import { ClientEntity } from './client.entity.js';
+import { InitialAccessTokenEntity } from './initial-access-token.entity.js';
 import { ServerSigningKeyEntity } from './server-signing-key.entity.js';
 import { UsedAssertionEntity } from './used-assertion.entity.js';
 
@@ -9,6 +10,7 @@ export { AuditEventEntity } from './audit-event.entity.js';
 export { AuthFailureEntity } from './auth-failure.entity.js';
 export { ClientCredentialEntity } from './client-credential.entity.js';
 export { ClientEntity } from './client.entity.js';
+export { InitialAccessTokenEntity } from './initial-access-token.entity.js';
 export {
   ServerSigningKeyEntity,
   type ServerSigningKeyStatus,
@@ -27,4 +29,5 @@ export const CLIENT_AUTH_ENTITIES = [
   AuditEventEntity,
   AuthFailureEntity,
   ServerSigningKeyEntity,
+  InitialAccessTokenEntity,
 ];

@@ -1,18 +1,28 @@
 import type { MigrationInterface } from 'typeorm';
 import { PostgresInitialSchema1732350000000 } from './postgres/1732350000000-InitialSchema.js';
 import { SqliteInitialSchema1732350000000 } from './sqlite/1732350000000-InitialSchema.js';
+import { PostgresInitialAccessTokens1732436400000 } from './postgres/1732436400000-InitialAccessTokens.js';
+import { SqliteInitialAccessTokens1732436400000 } from './sqlite/1732436400000-InitialAccessTokens.js';
 
 export { PostgresInitialSchema1732350000000 } from './postgres/1732350000000-InitialSchema.js';
 export { SqliteInitialSchema1732350000000 } from './sqlite/1732350000000-InitialSchema.js';
+export { PostgresInitialAccessTokens1732436400000 } from './postgres/1732436400000-InitialAccessTokens.js';
+export { SqliteInitialAccessTokens1732436400000 } from './sqlite/1732436400000-InitialAccessTokens.js';
 
 /** A migration class, as TypeORM's `migrations` option takes it. */
 export type MigrationClass = new () => MigrationInterface;
 
 /** Registry migrations for SQLite (better-sqlite3), oldest first (SPEC S3). */
-export const SQLITE_MIGRATIONS: MigrationClass[] = [SqliteInitialSchema1732350000000];
+export const SQLITE_MIGRATIONS: MigrationClass[] = [
+  SqliteInitialSchema1732350000000,
+  SqliteInitialAccessTokens1732436400000,
+];
 
 /** Registry migrations for PostgreSQL, oldest first (SPEC S3). */
-export const POSTGRES_MIGRATIONS: MigrationClass[] = [PostgresInitialSchema1732350000000];
+export const POSTGRES_MIGRATIONS: MigrationClass[] = [
+  PostgresInitialSchema1732350000000,
+  PostgresInitialAccessTokens1732436400000,
+];
 
 /**
  * The registry's migrations for a TypeORM driver type.

@@ -12,6 +12,7 @@ const TABLES = [
   'oauth_auth_failure',
   'oauth_client',
   'oauth_client_credential',
+  'oauth_initial_access_token',
   'oauth_server_signing_key',
   'oauth_used_assertion',
 ];
@@ -27,7 +28,7 @@ describe('migrationsFor', () => {
   });
 });
 
-describe.each(TEST_DATABASE_KINDS)('initial migration on %s (SPEC S3)', (kind) => {
+describe.each(TEST_DATABASE_KINDS)('migrations on %s (SPEC S3)', (kind) => {
   let db: TestDataSourceOptions;
   let dataSource: DataSource;
 
@@ -61,7 +62,10 @@ describe.each(TEST_DATABASE_KINDS)('initial migration on %s (SPEC S3)', (kind) =
 
   it('creates exactly the schema of the entities', async () => {
     const applied = await dataSource.runMigrations({ transaction: 'all' });
-    expect(applied.map((migration) => migration.name)).toEqual(['InitialSchema1732350000000']);
+    expect(applied.map((migration) => migration.name)).toEqual([
+      'InitialSchema1732350000000',
+      'InitialAccessTokens1732436400000',
+    ]);
     expect(await tableNames()).toEqual(TABLES);
 
     const pending = await dataSource.driver.createSchemaBuilder().log();
@@ -73,6 +77,8 @@ describe.each(TEST_DATABASE_KINDS)('initial migration on %s (SPEC S3)', (kind) =
   });
 
   it('reverts cleanly', async () => {
+    await dataSource.undoLastMigration({ transaction: 'all' });
+    expect(await tableNames()).toEqual(TABLES.filter((t) => t !== 'oauth_initial_access_token'));
     await dataSource.undoLastMigration({ transaction: 'all' });
     expect(await tableNames()).toEqual([]);
     expect(await dataSource.showMigrations()).toBe(true);
