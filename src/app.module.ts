@@ -4,6 +4,7 @@ import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import {
   CLIENT_AUTH_ENTITIES,
   ClientAuthModule,
+  ClientRegistryApiModule,
   ClientRegistryModule,
   loadOrCreateKeyFile,
   migrationsFor,
@@ -53,7 +54,18 @@ export class AppModule {
       module: AppModule,
       imports: [
         TypeOrmModule.forRoot(databaseOptions(config)),
-        ClientRegistryModule.forRoot({ secretEncryptionKey: secretEncryptionKey(config) }),
+        ClientRegistryModule.forRoot({
+          secretEncryptionKey: secretEncryptionKey(config),
+          jwks: { allowHosts: config.jwksUriAllowHosts },
+        }),
+        ClientRegistryApiModule.forRoot({
+          baseUrl: config.issuer,
+          audiencePolicy: config.audiencePolicy,
+          registration: {
+            ...(config.initialAccessToken && { initialAccessToken: config.initialAccessToken }),
+          },
+          admin: { ...(config.adminToken && { token: config.adminToken }) },
+        }),
         ClientAuthModule.forRootAsync({
           inject: [TypeOrmClientStore, TypeOrmReplayStore],
           useFactory: (clientStore: TypeOrmClientStore, replayStore: TypeOrmReplayStore) => ({

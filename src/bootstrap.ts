@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { OAuthEndpointExceptionFilter } from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
@@ -35,6 +36,27 @@ export async function createApp(
   // (malformed bodies, unknown paths) answer in the OAuth format.
   app.useGlobalFilters(new OAuthEndpointExceptionFilter());
   app.disable('x-powered-by');
+  setUpApiDocs(app, config);
   app.enableShutdownHooks();
   return app;
+}
+
+/** OpenAPI for the registration and admin APIs at `/docs` (JSON at `/docs-json`), SPEC S3. */
+function setUpApiDocs(app: NestExpressApplication, config: AppConfig): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('nestjs-client-auth reference server')
+      .setDescription(
+        'Dynamic client registration (RFC 7591), client configuration (RFC 7592) and the admin ' +
+          'REST API of the client registry. Errors use the OAuth format `{error, error_description}`.',
+      )
+      .setVersion('1')
+      .addServer(config.issuer)
+      .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'admin-token')
+      .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'initial-access-token')
+      .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'registration-access-token')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
 }

@@ -40,6 +40,7 @@ export class DiscoveryController {
       issuer,
       token_endpoint: `${issuer}/oauth/token`,
       jwks_uri: `${issuer}/oauth/jwks`,
+      registration_endpoint: `${issuer}/oauth/register`,
       grant_types_supported: ['client_credentials'],
       response_types_supported: [],
       token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS.filter(

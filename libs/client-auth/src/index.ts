@@ -39,3 +39,4 @@ export {
 } from './nest/oauth-exception.filter.js';
 export type { OAuthErrorBody } from './nest/oauth-exception.filter.js';
 export { requestIdOf } from './nest/request-id.js';
+export * from './http/index.js';

@@ -8,7 +8,10 @@ import {
 } from '@nestjs/common';
 import { getDataSourceToken, TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { createJwksUriAdmission } from '../core/jwks/jwks-uri-admission.js';
+import type { JwksFetcherOptions } from '../core/jwks/jwks-fetcher.js';
 import { ClientRegistryService } from '../persistence/client-registry.service.js';
+import { InitialAccessTokenService } from '../persistence/initial-access-token.service.js';
 import { CLIENT_AUTH_ENTITIES } from '../persistence/entities/index.js';
 import { SecretCipher } from '../persistence/secret-cipher.js';
 import { TypeOrmClientStore } from '../persistence/typeorm-client-store.js';
@@ -27,6 +30,13 @@ export interface ClientRegistryModuleOptions {
   readonly replayPurgeIntervalMs?: number;
   /** Name of the TypeORM connection to use. Default: the default connection. */
   readonly dataSourceName?: string;
+  /**
+   * How a registered `jwks_uri` is admitted (SPEC S3): the SSRF allow-list (`JWKS_URI_ALLOW_HOSTS`),
+   * the resolver, and the fetch limits of the one fetch made at registration.
+   */
+  readonly jwks?: JwksFetcherOptions;
+  /** Most keys a client may hold. Default 20. */
+  readonly maxKeysPerClient?: number;
 }
 
 const REGISTRY_OPTIONS = Symbol('ClientRegistryOptions');
@@ -95,11 +105,25 @@ export class ClientRegistryModule {
           provide: ClientRegistryService,
           inject: [dataSource, SecretCipher, TypeOrmClientStore],
           useFactory: (ds: DataSource, cipher: SecretCipher, store: TypeOrmClientStore) =>
-            new ClientRegistryService(ds, cipher, store),
+            new ClientRegistryService(ds, cipher, store, {
+              admitJwksUri: createJwksUriAdmission(options.jwks ?? {}),
+              ...(options.maxKeysPerClient !== undefined && { maxKeys: options.maxKeysPerClient }),
+            }),
+        },
+        {
+          provide: InitialAccessTokenService,
+          inject: [dataSource],
+          useFactory: (ds: DataSource) => new InitialAccessTokenService(ds),
         },
         RegistryLifecycle,
       ],
-      exports: [SecretCipher, TypeOrmClientStore, TypeOrmReplayStore, ClientRegistryService],
+      exports: [
+        SecretCipher,
+        TypeOrmClientStore,
+        TypeOrmReplayStore,
+        ClientRegistryService,
+        InitialAccessTokenService,
+      ],
     };
   }
 }

@@ -30,7 +30,10 @@ export function writeOAuthError(
   res.status(status);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Pragma', 'no-cache');
-  if (status === 401 && /^basic\s/i.test(req.headers.authorization ?? '')) {
+  if (status === 401 && body.error === 'invalid_token') {
+    // RFC 6750 §3: bearer-protected resources (registration, RFC 7592, admin API).
+    res.setHeader('WWW-Authenticate', 'Bearer realm="oauth", error="invalid_token"');
+  } else if (status === 401 && /^basic\s/i.test(req.headers.authorization ?? '')) {
     res.setHeader('WWW-Authenticate', 'Basic realm="oauth", charset="UTF-8"');
   }
   res.json(body);
