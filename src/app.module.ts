@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import type { JWK } from 'jose';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import {
   CLIENT_AUTH_ENTITIES,
@@ -8,15 +9,12 @@ import {
   ClientRegistryModule,
   loadOrCreateKeyFile,
   migrationsFor,
+  OAuthServerModule,
   TypeOrmClientStore,
   TypeOrmReplayStore,
 } from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/app-config.token.js';
-import { DiscoveryController, JwksController } from './discovery/discovery.controller.js';
-import { ServerKeysService } from './keys/server-keys.service.js';
-import { AccessTokenIssuer } from './token/access-token.issuer.js';
-import { TokenController } from './token/token.controller.js';
 
 /** TypeORM options for the configured database; migrations run at start-up (SPEC S1). */
 export function databaseOptions(config: AppConfig): TypeOrmModuleOptions {
@@ -67,6 +65,7 @@ export class AppModule {
           admin: { ...(config.adminToken && { token: config.adminToken }) },
         }),
         ClientAuthModule.forRootAsync({
+          isGlobal: true,
           inject: [TypeOrmClientStore, TypeOrmReplayStore],
           useFactory: (clientStore: TypeOrmClientStore, replayStore: TypeOrmReplayStore) => ({
             issuer: config.issuer,
@@ -80,9 +79,29 @@ export class AppModule {
             },
           }),
         }),
+        OAuthServerModule.forRoot({
+          issuer: config.issuer,
+          adminApi: true,
+          accessToken: {
+            ttlSeconds: config.accessTokenTtlSeconds,
+            audience: config.accessTokenAudience,
+          },
+          ...(config.resourceIndicators.length > 0 && { resources: config.resourceIndicators }),
+          ...(config.trustedIssuers.length > 0 && {
+            trustedIssuers: config.trustedIssuers.map((entry) => ({
+              issuer: entry.issuer,
+              ...(entry.jwksUri !== undefined && { jwksUri: entry.jwksUri }),
+              ...(entry.jwks !== undefined && { jwks: entry.jwks as { keys: JWK[] } }),
+              ...(entry.subjects !== undefined && { subjects: entry.subjects }),
+            })),
+          }),
+          keys: {
+            retireAfterSeconds: config.serverKeyRetireAfterSeconds,
+            ...(config.signingKeys && { staticKeys: config.signingKeys.keys as JWK[] }),
+          },
+        }),
       ],
-      controllers: [TokenController, DiscoveryController, JwksController],
-      providers: [{ provide: APP_CONFIG, useValue: config }, ServerKeysService, AccessTokenIssuer],
+      providers: [{ provide: APP_CONFIG, useValue: config }],
     };
   }
 }

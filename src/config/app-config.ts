@@ -26,6 +26,20 @@ export interface AppConfig {
   readonly jwksRefreshCooldownSeconds: number;
   /** `aud` of access tokens when no resource is requested (`ACCESS_TOKEN_AUDIENCE`, default the issuer). */
   readonly accessTokenAudience: string;
+  /** RFC 8707 resources served (`RESOURCE_INDICATORS`, comma-separated absolute URIs). */
+  readonly resourceIndicators: readonly string[];
+  /** Issuers trusted for the JWT bearer grant (`TRUSTED_ISSUERS`, JSON array). */
+  readonly trustedIssuers: readonly TrustedIssuerConfig[];
+  /** Seconds a rotated-out server key stays published (`SERVER_KEY_RETIRE_AFTER`, default 3600). */
+  readonly serverKeyRetireAfterSeconds: number;
+}
+
+/** One entry of `TRUSTED_ISSUERS`: `{"issuer", "jwks_uri" | "jwks", "subjects"?}`. */
+export interface TrustedIssuerConfig {
+  readonly issuer: string;
+  readonly jwksUri?: string;
+  readonly jwks?: { readonly keys: readonly Record<string, unknown>[] };
+  readonly subjects?: readonly string[];
 }
 
 /** A configuration error naming the offending variable. */
@@ -88,7 +102,70 @@ export function loadConfig(env: Env = process.env): AppConfig {
     accessTokenAudience: blank(env.ACCESS_TOKEN_AUDIENCE)
       ? issuer
       : env.ACCESS_TOKEN_AUDIENCE!.trim(),
+    resourceIndicators: parseResources(env.RESOURCE_INDICATORS),
+    trustedIssuers: parseTrustedIssuers(env.TRUSTED_ISSUERS),
+    serverKeyRetireAfterSeconds: parseInteger(
+      'SERVER_KEY_RETIRE_AFTER',
+      env.SERVER_KEY_RETIRE_AFTER,
+      3600,
+      60,
+      30 * 86_400,
+    ),
   };
+}
+
+function parseResources(value: string | undefined): string[] {
+  if (blank(value)) return [];
+  return value!.split(',').map((raw) => {
+    const text = raw.trim();
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError('RESOURCE_INDICATORS', `"${text}" is not an absolute URI`);
+    }
+    if (url.hash || text.includes('#')) {
+      throw new ConfigError('RESOURCE_INDICATORS', `"${text}" must not contain a fragment`);
+    }
+    return text;
+  });
+}
+
+function parseTrustedIssuers(value: string | undefined): TrustedIssuerConfig[] {
+  if (blank(value)) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value!);
+  } catch {
+    throw new ConfigError('TRUSTED_ISSUERS', 'must be a JSON array (invalid JSON)');
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('TRUSTED_ISSUERS', 'must be a JSON array');
+  return parsed.map((entry: unknown, i) => {
+    const e = entry as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null || typeof e.issuer !== 'string' || !e.issuer) {
+      throw new ConfigError('TRUSTED_ISSUERS', `entry ${i}: "issuer" is required`);
+    }
+    const hasUri = typeof e.jwks_uri === 'string';
+    const keys = (e.jwks as { keys?: unknown } | undefined)?.keys;
+    if (hasUri === Array.isArray(keys)) {
+      throw new ConfigError('TRUSTED_ISSUERS', `entry ${i}: exactly one of "jwks_uri" and "jwks"`);
+    }
+    if (
+      e.subjects !== undefined &&
+      (!Array.isArray(e.subjects) || e.subjects.some((s) => typeof s !== 'string'))
+    ) {
+      throw new ConfigError(
+        'TRUSTED_ISSUERS',
+        `entry ${i}: "subjects" must be an array of strings`,
+      );
+    }
+    return {
+      issuer: e.issuer,
+      ...(hasUri && { jwksUri: e.jwks_uri as string }),
+      ...(Array.isArray(keys) && { jwks: { keys: keys as Record<string, unknown>[] } }),
+      ...(e.subjects !== undefined && { subjects: e.subjects as string[] }),
+    };
+  });
 }
 
 function blank(value: string | undefined): boolean {

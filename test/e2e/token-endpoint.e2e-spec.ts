@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { ClientRegistryService, SecretCipher, TypeOrmClientStore } from 'nestjs-client-auth';
 import {
   assertionForm,
   basicAuthorization,
@@ -323,7 +326,14 @@ describe('jwks_uri SSRF protection (not allow-listed)', () => {
     'https://metadata.google.internal/jwks',
   ])('refuses %s with invalid_client and fetches nothing', async (uri) => {
     const clientId = `ssrf-${Buffer.from(uri).toString('hex')}`;
-    await server.registry.createClient({
+    // Stored past registration's admission (as a row written before a policy change would be):
+    // the fetch itself must still refuse the address.
+    const unchecked = new ClientRegistryService(
+      server.app.get<DataSource>(getDataSourceToken()),
+      server.app.get(SecretCipher),
+      server.app.get(TypeOrmClientStore),
+    );
+    await unchecked.createClient({
       clientId,
       tokenEndpointAuthMethod: 'private_key_jwt',
       jwksUri: uri,

@@ -40,3 +40,18 @@ export {
 export type { OAuthErrorBody } from './nest/oauth-exception.filter.js';
 export { requestIdOf } from './nest/request-id.js';
 export * from './http/index.js';
+
+// Outgoing (SPEC S7)
+export { attachTokenClient } from './nest/outgoing/axios-token.interceptor.js';
+export type { AxiosTokenOptions } from './nest/outgoing/axios-token.interceptor.js';
+export { ClientAssertionSignerService } from './nest/outgoing/client-assertion-signer.service.js';
+export { CLIENT_AUTH_CLIENTS_OPTIONS_TOKEN } from './nest/outgoing/client-auth-clients.constants.js';
+export { ClientAuthClientsModule } from './nest/outgoing/client-auth-clients.module.js';
+export type {
+  ClientAuthClientsModuleExtras,
+  ClientAuthClientsModuleOptions,
+} from './nest/outgoing/client-auth-clients.module-definition.js';
+export { ClientAuthHttpModule } from './nest/outgoing/client-auth-http.module.js';
+export type { ClientAuthHttpModuleOptions } from './nest/outgoing/client-auth-http.module.js';
+export { getTokenClientToken, InjectTokenClient } from './nest/outgoing/token-client.decorators.js';
+export { TokenClientRegistry } from './nest/outgoing/token-client.registry.js';

@@ -14,6 +14,10 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'unsupported_grant_type'
   | 'invalid_scope'
+  /** RFC 8707 §2: a `resource` parameter is refused. */
+  | 'invalid_target'
+  /** RFC 7009 §2.2.1: the server cannot revoke this type of token. */
+  | 'unsupported_token_type'
   | 'invalid_client_metadata'
   | 'invalid_redirect_uri'
   | 'invalid_software_statement'
@@ -88,6 +92,8 @@ const STATUS: Record<OAuthErrorCode, number> = {
   unauthorized_client: 400,
   unsupported_grant_type: 400,
   invalid_scope: 400,
+  invalid_target: 400,
+  unsupported_token_type: 400,
   invalid_client_metadata: 400,
   invalid_redirect_uri: 400,
   invalid_software_statement: 400,

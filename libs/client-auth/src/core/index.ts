@@ -83,3 +83,114 @@ export type {
   ClientAuthenticationRequest,
   ClientAuthenticatorOptions,
 } from './authenticate-client.js';
+
+// Outgoing (SPEC S7)
+export {
+  AssertionProviderError,
+  ClientAuthConfigurationError,
+  DiscoveryError,
+  OutgoingAuthError,
+  SigningKeyError,
+  TokenEndpointError,
+  TokenRequestError,
+  TokenResponseError,
+} from './outgoing/outgoing-errors.js';
+export type { OutgoingAuthErrorCode, TokenEndpointErrorInit } from './outgoing/outgoing-errors.js';
+export { createAuthorizedFetch } from './outgoing/authorized-fetch.js';
+export type { AuthorizedFetchOptions } from './outgoing/authorized-fetch.js';
+export {
+  ClientAssertionProvider,
+  isClientAssertionProvider,
+} from './signing/assertion-provider.interface.js';
+export type { ClientAssertionContext } from './signing/assertion-provider.interface.js';
+export {
+  CLIENT_AUTHENTICATION_JWT_TYP,
+  DEFAULT_ASSERTION_LIFETIME_SECONDS,
+  DEFAULT_MAX_ASSERTION_LIFETIME_SECONDS,
+  resolveAssertionLifetime,
+  signClientAssertion,
+} from './signing/sign-client-assertion.js';
+export type { SignClientAssertionOptions } from './signing/sign-client-assertion.js';
+export { ClientAssertionSigner } from './signing/client-assertion-signer.js';
+export type {
+  AssertionAudience,
+  ClientAssertionSignerOptions,
+} from './signing/client-assertion-signer.js';
+export {
+  callbackSigningKey,
+  importPrivateSigningKey,
+  importSecretSigningKey,
+  isSigningKeySource,
+} from './signing/signing-key.js';
+export type {
+  AssertionSigningKey,
+  CallbackSigningKeyOptions,
+  PrivateKeyMaterial,
+  PrivateSigningKeyOptions,
+  SecretSigningKeyOptions,
+  SignatureCallback,
+  SigningKeySource,
+} from './signing/signing-key.js';
+export {
+  DEFAULT_KEY_FILE_CHECK_INTERVAL_MS,
+  FileSigningKeySource,
+  parseKeyFile,
+} from './signing/file-signing-key.js';
+export type { FileSigningKeyOptions } from './signing/file-signing-key.js';
+export { createSigningKeySource } from './signing/signing-key-input.js';
+export type { SigningKeyInput } from './signing/signing-key-input.js';
+export {
+  derToJoseSignature,
+  ecdsaSignatureLength,
+  normalizeEcdsaSignature,
+} from './signing/ecdsa-signature.js';
+export type { EcdsaSignatureFormat } from './signing/ecdsa-signature.js';
+export { FederatedTokenAssertionProvider } from './signing/federated-token-assertion-provider.js';
+export type { FederatedTokenAssertionProviderOptions } from './signing/federated-token-assertion-provider.js';
+export { ProjectedTokenFileAssertionProvider } from './signing/projected-token-file-assertion-provider.js';
+export type { ProjectedTokenFileAssertionProviderOptions } from './signing/projected-token-file-assertion-provider.js';
+export { readJwtExpiry } from './signing/jwt-expiry.js';
+export { TokenClient } from './token-client/token-client.js';
+export { JWT_BEARER_GRANT_TYPE } from './token-client/token-client.types.js';
+export type {
+  AccessToken,
+  AccessTokenSource,
+  OutgoingAuthMethod,
+  TokenClientAssertionOptions,
+  TokenClientOptions,
+  TokenRequest,
+} from './token-client/token-client.types.js';
+export {
+  discoverAuthorizationServer,
+  discoveryUrls,
+  metadataProblem,
+} from './token-client/discovery.js';
+export type {
+  AuthorizationServerMetadata,
+  DiscoveryOptions,
+} from './token-client/discovery.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  backoffDelay,
+  parseRetryAfter,
+  resolveRetryPolicy,
+} from './token-client/retry.js';
+export type { RetryPolicy } from './token-client/retry.js';
+export type { FetchFunction } from './token-client/http.js';
+
+// Authorization server (SPEC S4)
+export { JwtBearerGrantError, verifyJwtBearerGrant } from './grants/jwt-bearer-grant.js';
+export type {
+  JwtBearerGrantContext,
+  JwtBearerGrantReason,
+  TrustedIssuer,
+  VerifiedJwtBearerGrant,
+} from './grants/jwt-bearer-grant.js';
+export { signAccessToken } from './tokens/access-token.js';
+export type {
+  AccessTokenContent,
+  IssuedAccessToken,
+  ServerSigningKey,
+} from './tokens/access-token.js';
+export { grantedResources, grantedScope } from './tokens/scope.js';
+export { MemoryRevocationStore, RevocationStore } from './tokens/revocation-store.interface.js';

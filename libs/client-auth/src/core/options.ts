@@ -38,3 +38,6 @@ export const CLIENT_AUTHENTICATION_DEFAULTS = {
 /** The URN of RFC 7523 §2.2 client assertions. */
 export const JWT_BEARER_CLIENT_ASSERTION_TYPE =
   'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** The JWT bearer authorization grant type (RFC 7523 §2.1). */
+export const JWT_BEARER_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -41,8 +41,11 @@ export class ClientRegistryApiModule {
     ];
     return {
       module: ClientRegistryApiModule,
+      // Global so the server module's admin routes share the admin guard and options.
+      global: true,
       controllers,
       providers,
+      exports: [CLIENT_REGISTRY_API_OPTIONS, ADMIN_ACCESS_GUARD, AdminAccessGuard],
     };
   }
 }

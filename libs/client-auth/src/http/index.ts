@@ -19,3 +19,4 @@ export type { AdminClientWire, ClientMetadataWire } from './metadata-mapping.js'
 export { credentialState, registeredMetadata } from './presenters.js';
 export { RegistrationController } from './registration.controller.js';
 export * from './dto/index.js';
+export * from './server/index.js';

@@ -40,6 +40,7 @@ import {
 } from './client-metadata-validation.js';
 import { consumeInitialAccessToken } from './initial-access-token.service.js';
 import { clientSecretAad, type SecretCipher } from './secret-cipher.js';
+import { runTransaction } from './serialized-transaction.js';
 
 export type { CreateClientInput, CredentialValidity } from './client-metadata-validation.js';
 
@@ -379,12 +380,13 @@ export class ClientRegistryService {
       }
       if (added.length > 0) await insertRows(manager, ClientCredentialEntity, added);
       const columns = clientColumns(valid);
+      const enabled = input.enabled === undefined ? client.enabled : valid.enabled;
       await manager
         .createQueryBuilder()
         .update(ClientEntity)
         .set({
           ...columns,
-          enabled: input.enabled === undefined ? client.enabled : valid.enabled,
+          enabled,
           ...(registrationAccessToken !== undefined && {
             registrationAccessTokenDigest: digestSecret(registrationAccessToken),
           }),
@@ -394,7 +396,10 @@ export class ClientRegistryService {
         .where('client_id = :clientId', { clientId })
         .execute();
       await audit(manager, now, actor, 'client.updated', clientId, {
-        changed: changedFields(client, columns),
+        changed: [
+          ...changedFields(client, columns),
+          ...(enabled !== client.enabled ? ['enabled'] : []),
+        ],
         ...(client.tokenEndpointAuthMethod !== valid.method && {
           token_endpoint_auth_method: valid.method,
         }),
@@ -403,7 +408,7 @@ export class ClientRegistryService {
         ...(registrationAccessToken !== undefined && { registration_access_token_rotated: true }),
       });
       written = Object.assign(new ClientEntity(), client, columns, {
-        enabled: input.enabled === undefined ? client.enabled : valid.enabled,
+        enabled,
         updatedAt: now,
         version: client.version + 1,
       });
@@ -701,11 +706,15 @@ export class ClientRegistryService {
         builder.andWhere('c.enabled = :enabled', { enabled: query.status === 'enabled' });
       }
       if (query.name !== undefined && query.name !== '') {
-        // client_name lives in the JSON metadata text; a substring match on it is enough for
-        // an operator's search and portable across dialects.
+        // client_name lives in the JSON metadata text: only that member is searched, not the
+        // whole document (whose keys and other members would match too).
+        const clientName =
+          this.dataSource.options.type === 'postgres'
+            ? "(CAST(c.metadata AS json) ->> 'client_name')"
+            : "json_extract(c.metadata, '$.client_name')";
         const pattern = `%${escapeLike(query.name.toLowerCase())}%`;
         builder.andWhere(
-          "(LOWER(c.client_id) LIKE :pattern ESCAPE '\\' OR LOWER(c.metadata) LIKE :pattern ESCAPE '\\')",
+          `(LOWER(c.client_id) LIKE :pattern ESCAPE '\\' OR LOWER(${clientName}) LIKE :pattern ESCAPE '\\')`,
           { pattern },
         );
       }
@@ -903,7 +912,7 @@ export class ClientRegistryService {
     mapError: (error: unknown) => Error | undefined = () => undefined,
   ): Promise<void> {
     try {
-      await this.dataSource.transaction(work);
+      await runTransaction(this.dataSource, work);
     } catch (error) {
       if (error instanceof OAuthError) throw error;
       throw mapError(error) ?? new DependencyUnavailableError('client-registry', { cause: error });

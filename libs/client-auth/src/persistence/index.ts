@@ -10,6 +10,7 @@ export {
   ClientEntity,
   epochMillisTransformer,
   InitialAccessTokenEntity,
+  RevokedTokenEntity,
   ServerSigningKeyEntity,
   TimestampColumn,
   UsedAssertionEntity,
@@ -73,3 +74,6 @@ export type {
   InitialAccessTokenInfo,
   IssueInitialAccessTokenInput,
 } from './initial-access-token.service.js';
+export { ServerKeyService } from './server-key.service.js';
+export type { LoadedServerKey, ServerKeyServiceOptions } from './server-key.service.js';
+export { TypeOrmRevocationStore } from './typeorm-revocation-store.js';

@@ -8,6 +8,7 @@ import {
 import { DependencyUnavailableError, OAuthError } from '../core/errors.js';
 import { AuditEventEntity } from './entities/audit-event.entity.js';
 import { InitialAccessTokenEntity } from './entities/initial-access-token.entity.js';
+import { runTransaction } from './serialized-transaction.js';
 
 /** An initial access token as operators see it: never the token or its digest. */
 export interface InitialAccessTokenInfo {
@@ -191,7 +192,7 @@ export class InitialAccessTokenService {
 
   async #write(work: (manager: EntityManager) => Promise<void>): Promise<void> {
     try {
-      await this.dataSource.transaction(work);
+      await runTransaction(this.dataSource, work);
     } catch (error) {
       if (error instanceof OAuthError) throw error;
       throw new DependencyUnavailableError('client-registry', { cause: error });

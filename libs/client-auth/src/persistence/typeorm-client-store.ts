@@ -17,6 +17,7 @@ import { ClientCredentialEntity } from './entities/client-credential.entity.js';
 import { ClientEntity } from './entities/client.entity.js';
 import type { SecretCipher } from './secret-cipher.js';
 import { TtlLruCache } from './ttl-lru-cache.js';
+import { serializeWrite } from './serialized-transaction.js';
 
 /** Options of {@link TypeOrmClientStore}. Every field has a default. */
 export interface TypeOrmClientStoreOptions {
@@ -304,7 +305,7 @@ export class TypeOrmClientStore implements ClientStore {
     this.#pendingSuccess.clear();
     for (const [clientId, pending] of batch) {
       try {
-        await this.#writeSuccess(clientId, pending);
+        await serializeWrite(this.dataSource, () => this.#writeSuccess(clientId, pending));
       } catch (error) {
         this.#options.onBackgroundError?.(error, 'success');
         if (!this.#closed) this.#requeueSuccess(clientId, pending);
@@ -368,16 +369,18 @@ export class TypeOrmClientStore implements ClientStore {
     const batch = this.#failureBuffer;
     this.#failureBuffer = [];
     try {
-      for (let i = 0; i < batch.length; i += 100) {
-        await this.dataSource
-          .createQueryBuilder()
-          .insert()
-          .into(AuthFailureEntity)
-          .values(batch.slice(i, i + 100))
-          .updateEntity(false)
-          .execute();
-      }
-      await this.#pruneFailures(batch);
+      await serializeWrite(this.dataSource, async () => {
+        for (let i = 0; i < batch.length; i += 100) {
+          await this.dataSource
+            .createQueryBuilder()
+            .insert()
+            .into(AuthFailureEntity)
+            .values(batch.slice(i, i + 100))
+            .updateEntity(false)
+            .execute();
+        }
+        await this.#pruneFailures(batch);
+      });
     } catch (error) {
       this.#options.onBackgroundError?.(error, 'failure');
     }

@@ -3,6 +3,7 @@ import { DependencyUnavailableError } from '../core/errors.js';
 import type { ReplayStore } from '../core/replay/replay-store.interface.js';
 import { UsedAssertionEntity } from './entities/used-assertion.entity.js';
 import { isUniqueViolation } from './database-errors.js';
+import { serializeWrite } from './serialized-transaction.js';
 
 /** Longest key the `oauth_used_assertion.key` column holds (a hex SHA-256 digest). */
 export const REPLAY_KEY_MAX_LENGTH = 64;
@@ -42,13 +43,16 @@ export class TypeOrmReplayStore implements ReplayStore {
       throw new RangeError(`replay key must be 1..${REPLAY_KEY_MAX_LENGTH} characters`);
     }
     try {
-      await this.dataSource
-        .createQueryBuilder()
-        .insert()
-        .into(UsedAssertionEntity)
-        .values({ key, expiresAt })
-        .updateEntity(false)
-        .execute();
+      // Never inside another flow's SQLite transaction: a rollback there must not undo this.
+      await serializeWrite(this.dataSource, () =>
+        this.dataSource
+          .createQueryBuilder()
+          .insert()
+          .into(UsedAssertionEntity)
+          .values({ key, expiresAt })
+          .updateEntity(false)
+          .execute(),
+      );
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
@@ -59,12 +63,14 @@ export class TypeOrmReplayStore implements ReplayStore {
   /** Deletes the entries that expired before `now` with one DELETE; resolves how many. */
   async purgeExpired(now: Date = new Date()): Promise<number> {
     try {
-      const result = await this.dataSource
-        .createQueryBuilder()
-        .delete()
-        .from(UsedAssertionEntity)
-        .where('expires_at < :now', { now: now.getTime() })
-        .execute();
+      const result = await serializeWrite(this.dataSource, () =>
+        this.dataSource
+          .createQueryBuilder()
+          .delete()
+          .from(UsedAssertionEntity)
+          .where('expires_at < :now', { now: now.getTime() })
+          .execute(),
+      );
       return result.affected ?? 0;
     } catch (error) {
       throw new DependencyUnavailableError('replay-store', { cause: error });

@@ -1,11 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { DateTimeField, FieldRule, OptionalField } from '../validation/field-rule.decorator.js';
-import {
-  integerInRange,
-  isDateTime,
-  laterThan,
-  publicJwk,
-} from '../validation/field-rules.js';
+import { integerInRange, isDateTime, laterThan, publicJwk } from '../validation/field-rules.js';
 
 /** Longest rotation overlap: 30 days, in seconds. */
 export const MAX_OVERLAP_SECONDS = 2_592_000;

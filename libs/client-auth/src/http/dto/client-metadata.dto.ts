@@ -1,4 +1,4 @@
-import { ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from '../../core/types.js';
 import { FieldRule, OptionalField } from '../validation/field-rule.decorator.js';
 import {
@@ -24,9 +24,13 @@ export interface JwkSetDocument {
   keys: Record<string, unknown>[];
 }
 
-/** OpenAPI schema of a JWK Set of public keys. */
+/**
+ * OpenAPI schema of an optional JWK Set of public keys (`required` lists the set's own members;
+ * `selfRequired: false` makes the property itself optional).
+ */
 export const JWK_SET_SCHEMA: ApiPropertyOptions = {
   type: 'object',
+  selfRequired: false,
   required: ['keys'],
   properties: {
     keys: {
@@ -105,6 +109,7 @@ export class ClientMetadataDto {
     enum: SUPPORTED_GRANT_TYPES,
     isArray: true,
     minItems: 1,
+    maxItems: LIMITS.enumeratedValues,
     uniqueItems: true,
     example: ['client_credentials'],
   })
@@ -202,7 +207,7 @@ export class ClientMetadataDto {
   contacts?: string[];
 
   /** RFC 7591 §2 `jwks`; keys are checked by the core `parseJwks`. */
-  @ApiPropertyOptional({
+  @ApiProperty({
     description:
       'Public keys of a private_key_jwt client (RFC 7591 §2, RFC 7517 §5); exclusive with ' +
       'jwks_uri. Public members only (no d, p, q, dp, dq, qi, k), kty/crv/alg consistent, RSA ' +

@@ -81,7 +81,7 @@ export class RegisteredClientMetadataDto {
   @ApiPropertyOptional({ type: [String] })
   contacts?: string[];
 
-  @ApiPropertyOptional({ description: 'The registered public keys (RFC 7517 §5).', ...JWK_SET_SCHEMA })
+  @ApiProperty({ description: 'The registered public keys (RFC 7517 §5).', ...JWK_SET_SCHEMA })
   jwks?: JwkSetDocument;
 
   @ApiPropertyOptional({ format: 'uri' })

@@ -21,9 +21,10 @@ import { parseJwks, parsePublicJwk } from '../../core/jwks/jwks-validation.js';
  */
 
 /** A field rule: `undefined` when `value` is acceptable, else the problem. */
-export type FieldCheck = (value: unknown, object: Readonly<Record<string, unknown>>) =>
-  | string
-  | undefined;
+export type FieldCheck = (
+  value: unknown,
+  object: Readonly<Record<string, unknown>>,
+) => string | undefined;
 
 /**
  * Length and count caps of the client metadata (SPEC S3 "length caps on every string and
@@ -76,13 +77,15 @@ export function quoteToken(value: unknown): string | undefined {
     : undefined;
 }
 
+/** A JSON object: a plain object of any realm, not an array or a class instance. */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /** Control characters (C0, DEL, C1) and the Unicode line/paragraph separators. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** Visible ASCII only: what an absolute URI consists of (RFC 3986 §2). */
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
@@ -356,6 +359,41 @@ const contact: FieldCheck = (value) => {
 export const contacts: FieldCheck = arrayOf(contact, { max: CLIENT_METADATA_LIMITS.contacts });
 
 /**
+ * Registered names (RFC 7518 §6.1, §3.1; RFC 8037 §2, §3.1; RFC 9864 §2.2; RFC 7517 §4.2) that
+ * the core may quote in its problems. A key whose `kty`, `crv`, `alg` or `use` is anything else
+ * is refused here without quoting the value, so a description never repeats free-form input.
+ */
+const JWK_NAMES: Readonly<Record<'kty' | 'crv' | 'alg' | 'use', readonly string[]>> = {
+  kty: ['RSA', 'EC', 'OKP', 'oct'],
+  crv: ['P-256', 'P-384', 'P-521', 'secp256k1', 'Ed25519', 'Ed448', 'X25519', 'X448'],
+  alg: [
+    ...['RS', 'PS', 'ES', 'HS'].flatMap((family) => ['256', '384', '512'].map((n) => family + n)),
+    'ES256K',
+    'EdDSA',
+    'Ed25519',
+    'Ed448',
+    'none',
+  ],
+  use: ['sig', 'enc'],
+};
+const JWK_NAME_PROBLEMS: Readonly<Record<keyof typeof JWK_NAMES, string>> = {
+  kty: '"kty" is not a supported key type (RSA, EC, OKP)',
+  crv: '"crv" is not a supported curve (P-256, P-384, P-521, Ed25519)',
+  alg: '"alg" is not a JWS signature algorithm (RFC 7518 §3.1)',
+  use: '"use" must be "sig" (RFC 7517 §4.2)',
+};
+
+function jwkNamesProblem(key: Record<string, unknown>): string | undefined {
+  for (const member of Object.keys(JWK_NAMES) as (keyof typeof JWK_NAMES)[]) {
+    const value = key[member];
+    if (typeof value === 'string' && !JWK_NAMES[member].includes(value)) {
+      return JWK_NAME_PROBLEMS[member];
+    }
+  }
+  return undefined;
+}
+
+/**
  * `jwks` (RFC 7591 §2, RFC 7517 §5; SPEC S3): a JWK Set of 1 to 100 public signature keys,
  * checked by the core `parseJwks` (no private members, consistent `kty`/`crv`/`alg`, RSA ≥ 2048
  * bits, unique `kid`s); problems name the key: `jwks.keys[2]: …`.
@@ -369,8 +407,11 @@ export const jwks: FieldCheck = (value) => {
   if (keys.length > CLIENT_METADATA_LIMITS.jwksKeys) {
     return atPath('.keys', `must hold at most ${CLIENT_METADATA_LIMITS.jwksKeys} keys`);
   }
-  const notObject = keys.findIndex((key) => !isPlainObject(key));
-  if (notObject >= 0) return atPath(`.keys[${notObject}]`, 'must be a JSON object');
+  for (const [index, key] of keys.entries()) {
+    if (!isPlainObject(key)) return atPath(`.keys[${index}]`, 'must be a JSON object');
+    const names = jwkNamesProblem(key);
+    if (names !== undefined) return atPath(`.keys[${index}]`, names);
+  }
   try {
     parseJwks(value, { maxKeys: CLIENT_METADATA_LIMITS.jwksKeys, minKeys: 1 });
   } catch (error) {
@@ -388,6 +429,8 @@ export const jwks: FieldCheck = (value) => {
  */
 export const publicJwk: FieldCheck = (value) => {
   if (!isPlainObject(value)) return 'must be a JWK: a JSON object (RFC 7517 §4)';
+  const names = jwkNamesProblem(value);
+  if (names !== undefined) return names;
   try {
     parsePublicJwk(value);
   } catch (error) {

@@ -39,6 +39,7 @@ export {
 } from './field-rules.js';
 export type { FieldCheck } from './field-rules.js';
 export {
+  MAX_FIELD_NESTING,
   OAuthValidationPipe,
   adminErrorCodeFor,
   firstValidationProblem,

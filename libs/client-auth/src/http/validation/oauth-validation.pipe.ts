@@ -1,5 +1,5 @@
-import { type ArgumentMetadata, Injectable, ValidationPipe } from '@nestjs/common';
-import type { ValidationError } from 'class-validator';
+import { type ArgumentMetadata, Injectable, Optional, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage, type ValidationError } from 'class-validator';
 import { OAuthError, type OAuthErrorCode } from '../../core/errors.js';
 
 /** Chooses the OAuth error code for a failing field path (`''` for the body as a whole). */
@@ -73,10 +73,39 @@ export function firstValidationProblem(
 
 const NOT_AN_OBJECT = 'request body must be a JSON object';
 
+/**
+ * Most levels of arrays and objects in the value of one top-level field, the value itself
+ * included (`jwks` → `keys` → a key → its `x5c` array is 4). Deeper input is refused before any
+ * recursive processing could exhaust the stack.
+ */
+export const MAX_FIELD_NESTING = 16;
+
+/** Whether `value` holds more than `maxDepth` levels of arrays/objects (checked iteratively). */
+function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= maxDepth) return true;
+    for (const member of Object.values(current)) pending.push([member, depth + 1]);
+  }
+  return false;
+}
+
+/** Names of the properties a DTO class declares rules for, inherited ones included. */
+function declaredProperties(metatype: new (...args: never[]) => unknown): Set<string> {
+  return new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(metatype, '', true, false)
+      .map((metadata) => metadata.propertyName),
+  );
+}
+
+/** A plain object of any realm (what a JSON parser yields), not an array or a class instance. */
 function isJsonObject(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /**
@@ -87,6 +116,11 @@ function isJsonObject(value: unknown): boolean {
  * (RFC 7591 §3.2.2). Submitted values are never echoed (`validationError.value: false`, and the
  * field rules' messages do not quote them). A body that is not a JSON object — an array, a
  * string, `null` — is refused with `request body must be a JSON object`.
+ *
+ * Before Nest's own processing, a body or query object is cut down to the properties the DTO
+ * declares, and a declared property nested more than {@link MAX_FIELD_NESTING} levels is refused
+ * (`<field>: is nested too deeply`): unknown or hostile deep input never reaches the recursive
+ * copy and validation steps.
  *
  * @example
  * ```ts
@@ -102,7 +136,7 @@ export class OAuthValidationPipe extends ValidationPipe {
   readonly #errorCodeFor: ValidationErrorCodeFor;
   readonly #requireBody: boolean;
 
-  constructor(options: OAuthValidationPipeOptions = {}) {
+  constructor(@Optional() options: OAuthValidationPipeOptions = {}) {
     const errorCodeFor = options.errorCodeFor ?? registrationErrorCodeFor;
     super({
       whitelist: true,
@@ -124,13 +158,30 @@ export class OAuthValidationPipe extends ValidationPipe {
 
   /** Validates and converts `value` into an instance of the parameter's DTO class. */
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type === 'body' && this.toValidate(metadata)) {
+    const metatype = metadata.metatype;
+    if (!metatype || !this.toValidate(metadata)) return super.transform(value, metadata);
+    if (metadata.type === 'body') {
       const missing = value === undefined && !this.#requireBody;
       if (!missing && !isJsonObject(value)) {
         throw new OAuthError(this.#errorCodeFor(''), NOT_AN_OBJECT);
       }
     }
-    return super.transform(value, metadata);
+    return super.transform(this.#declaredOnly(value, metatype), metadata);
+  }
+
+  /** A shallow copy of `value` with the DTO's declared properties only, depth-checked. */
+  #declaredOnly(value: unknown, metatype: new (...args: never[]) => unknown): unknown {
+    if (!isJsonObject(value)) return value;
+    const source = value as Record<string, unknown>;
+    const picked: Record<string, unknown> = {};
+    for (const name of declaredProperties(metatype)) {
+      if (!Object.hasOwn(source, name)) continue;
+      if (nestsDeeperThan(source[name], MAX_FIELD_NESTING)) {
+        throw new OAuthError(this.#errorCodeFor(name), `${name}: is nested too deeply`);
+      }
+      picked[name] = source[name];
+    }
+    return picked;
   }
 }
 

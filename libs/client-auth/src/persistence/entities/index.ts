@@ -3,6 +3,7 @@ import { AuthFailureEntity } from './auth-failure.entity.js';
 import { ClientCredentialEntity } from './client-credential.entity.js';
 import { ClientEntity } from './client.entity.js';
 import { InitialAccessTokenEntity } from './initial-access-token.entity.js';
+import { RevokedTokenEntity } from './revoked-token.entity.js';
 import { ServerSigningKeyEntity } from './server-signing-key.entity.js';
 import { UsedAssertionEntity } from './used-assertion.entity.js';
 
@@ -11,6 +12,7 @@ export { AuthFailureEntity } from './auth-failure.entity.js';
 export { ClientCredentialEntity } from './client-credential.entity.js';
 export { ClientEntity } from './client.entity.js';
 export { InitialAccessTokenEntity } from './initial-access-token.entity.js';
+export { RevokedTokenEntity } from './revoked-token.entity.js';
 export {
   ServerSigningKeyEntity,
   type ServerSigningKeyStatus,
@@ -30,4 +32,5 @@ export const CLIENT_AUTH_ENTITIES = [
   AuthFailureEntity,
   ServerSigningKeyEntity,
   InitialAccessTokenEntity,
+  RevokedTokenEntity,
 ];

@@ -3,11 +3,15 @@ import { PostgresInitialSchema1732350000000 } from './postgres/1732350000000-Ini
 import { SqliteInitialSchema1732350000000 } from './sqlite/1732350000000-InitialSchema.js';
 import { PostgresInitialAccessTokens1732436400000 } from './postgres/1732436400000-InitialAccessTokens.js';
 import { SqliteInitialAccessTokens1732436400000 } from './sqlite/1732436400000-InitialAccessTokens.js';
+import { PostgresRevokedTokens1732522800000 } from './postgres/1732522800000-RevokedTokens.js';
+import { SqliteRevokedTokens1732522800000 } from './sqlite/1732522800000-RevokedTokens.js';
 
 export { PostgresInitialSchema1732350000000 } from './postgres/1732350000000-InitialSchema.js';
 export { SqliteInitialSchema1732350000000 } from './sqlite/1732350000000-InitialSchema.js';
 export { PostgresInitialAccessTokens1732436400000 } from './postgres/1732436400000-InitialAccessTokens.js';
 export { SqliteInitialAccessTokens1732436400000 } from './sqlite/1732436400000-InitialAccessTokens.js';
+export { PostgresRevokedTokens1732522800000 } from './postgres/1732522800000-RevokedTokens.js';
+export { SqliteRevokedTokens1732522800000 } from './sqlite/1732522800000-RevokedTokens.js';
 
 /** A migration class, as TypeORM's `migrations` option takes it. */
 export type MigrationClass = new () => MigrationInterface;
@@ -16,12 +20,14 @@ export type MigrationClass = new () => MigrationInterface;
 export const SQLITE_MIGRATIONS: MigrationClass[] = [
   SqliteInitialSchema1732350000000,
   SqliteInitialAccessTokens1732436400000,
+  SqliteRevokedTokens1732522800000,
 ];
 
 /** Registry migrations for PostgreSQL, oldest first (SPEC S3). */
 export const POSTGRES_MIGRATIONS: MigrationClass[] = [
   PostgresInitialSchema1732350000000,
   PostgresInitialAccessTokens1732436400000,
+  PostgresRevokedTokens1732522800000,
 ];
 
 /**

@@ -13,6 +13,7 @@ const TABLES = [
   'oauth_client',
   'oauth_client_credential',
   'oauth_initial_access_token',
+  'oauth_revoked_token',
   'oauth_server_signing_key',
   'oauth_used_assertion',
 ];
@@ -65,6 +66,7 @@ describe.each(TEST_DATABASE_KINDS)('migrations on %s (SPEC S3)', (kind) => {
     expect(applied.map((migration) => migration.name)).toEqual([
       'InitialSchema1732350000000',
       'InitialAccessTokens1732436400000',
+      'RevokedTokens1732522800000',
     ]);
     expect(await tableNames()).toEqual(TABLES);
 
@@ -78,7 +80,11 @@ describe.each(TEST_DATABASE_KINDS)('migrations on %s (SPEC S3)', (kind) => {
 
   it('reverts cleanly', async () => {
     await dataSource.undoLastMigration({ transaction: 'all' });
-    expect(await tableNames()).toEqual(TABLES.filter((t) => t !== 'oauth_initial_access_token'));
+    expect(await tableNames()).toEqual(TABLES.filter((t) => t !== 'oauth_revoked_token'));
+    await dataSource.undoLastMigration({ transaction: 'all' });
+    expect(await tableNames()).toEqual(
+      TABLES.filter((t) => t !== 'oauth_revoked_token' && t !== 'oauth_initial_access_token'),
+    );
     await dataSource.undoLastMigration({ transaction: 'all' });
     expect(await tableNames()).toEqual([]);
     expect(await dataSource.showMigrations()).toBe(true);

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { type CryptoKey, SignJWT } from 'jose';
+
+/** A private key the server signs access tokens with. */
+export interface ServerSigningKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly privateKey: CryptoKey;
+}
+
+/** What an access token says (RFC 9068 §2.2). */
+export interface AccessTokenContent {
+  readonly issuer: string;
+  /** The client the token is issued to (`client_id`). */
+  readonly clientId: string;
+  /** The principal: the client itself for `client_credentials`, the asserted subject for the JWT bearer grant. */
+  readonly subject: string;
+  /** One audience or several (RFC 8707 resources). */
+  readonly audience: string | readonly string[];
+  readonly scope?: string;
+  readonly ttlSeconds: number;
+  /** Extra claims (never overriding the registered ones). */
+  readonly claims?: Readonly<Record<string, unknown>>;
+  readonly now?: Date;
+}
+
+/** An issued access token. */
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly jti: string;
+  readonly expiresIn: number;
+  readonly expiresAt: Date;
+}
+
+/**
+ * Signs an RFC 9068 JWT access token: header `typ: at+jwt` with the key's `alg` and `kid`;
+ * claims `iss`, `sub`, `aud`, `client_id`, `scope`, `iat`, `exp` and a 128-bit random `jti`.
+ *
+ * @example
+ * ```ts
+ * const { token } = await signAccessToken(key, {
+ *   issuer, clientId: 'billing', subject: 'billing', audience: issuer, ttlSeconds: 300,
+ * });
+ * ```
+ */
+export async function signAccessToken(
+  key: ServerSigningKey,
+  content: AccessTokenContent,
+): Promise<IssuedAccessToken> {
+  const now = Math.floor((content.now ?? new Date()).getTime() / 1000);
+  const jti = randomBytes(16).toString('base64url');
+  const audience =
+    typeof content.audience === 'string' || content.audience.length !== 1
+      ? (content.audience as string | string[])
+      : content.audience[0]!;
+  const token = await new SignJWT({
+    ...content.claims,
+    client_id: content.clientId,
+    ...(content.scope ? { scope: content.scope } : {}),
+  })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .setIssuer(content.issuer)
+    .setSubject(content.subject)
+    .setAudience(audience)
+    .setIssuedAt(now)
+    .setExpirationTime(now + content.ttlSeconds)
+    .setJti(jti)
+    .sign(key.privateKey);
+  return {
+    token,
+    jti,
+    expiresIn: content.ttlSeconds,
+    expiresAt: new Date((now + content.ttlSeconds) * 1000),
+  };
+}
