@@ -76,3 +76,123 @@ describe('loadConfig', () => {
     expect(config.signingKeys?.keys[0]?.kid).toBe('k1');
   });
 });
+
+describe('loadConfig: authorization server settings (SPEC S4)', () => {
+  const PUBLIC_EC = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+    y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+    kid: 'ci-1',
+    alg: 'ES256',
+  };
+
+  it('defaults: no trusted issuers, no resources, retired keys published for an hour', () => {
+    const config = loadConfig({});
+    expect(config.trustedIssuers).toEqual([]);
+    expect(config.resourceIndicators).toEqual([]);
+    expect(config.serverKeyRetireAfterSeconds).toBe(3600);
+  });
+
+  it('parses TRUSTED_ISSUERS entries with jwks_uri or inline jwks and optional subjects', () => {
+    const config = loadConfig({
+      TRUSTED_ISSUERS: JSON.stringify([
+        { issuer: 'https://idp.example.com', jwks_uri: 'https://idp.example.com/jwks' },
+        { issuer: 'https://ci.example.com', jwks: { keys: [PUBLIC_EC] }, subjects: ['repo:a'] },
+      ]),
+    });
+    expect(config.trustedIssuers).toEqual([
+      { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' },
+      { issuer: 'https://ci.example.com', jwks: { keys: [PUBLIC_EC] }, subjects: ['repo:a'] },
+    ]);
+    expect(loadConfig({ TRUSTED_ISSUERS: '  ' }).trustedIssuers).toEqual([]);
+  });
+
+  it('parses RESOURCE_INDICATORS as a trimmed list of absolute URIs', () => {
+    expect(
+      loadConfig({ RESOURCE_INDICATORS: ' https://api.example.com , urn:example:billing ' })
+        .resourceIndicators,
+    ).toEqual(['https://api.example.com', 'urn:example:billing']);
+  });
+
+  it('parses SERVER_KEY_RETIRE_AFTER in seconds within [60, 30 days]', () => {
+    expect(loadConfig({ SERVER_KEY_RETIRE_AFTER: '60' }).serverKeyRetireAfterSeconds).toBe(60);
+    expect(loadConfig({ SERVER_KEY_RETIRE_AFTER: '2592000' }).serverKeyRetireAfterSeconds).toBe(
+      2_592_000,
+    );
+  });
+
+  it.each([
+    ['TRUSTED_ISSUERS', '{not json'],
+    ['TRUSTED_ISSUERS', '{"issuer":"https://idp.example.com"}'],
+    ['TRUSTED_ISSUERS', '[null]'],
+    ['TRUSTED_ISSUERS', '["https://idp.example.com"]'],
+    ['TRUSTED_ISSUERS', '[{"jwks_uri":"https://idp.example.com/jwks"}]'],
+    ['TRUSTED_ISSUERS', '[{"issuer":"","jwks_uri":"https://idp.example.com/jwks"}]'],
+    ['TRUSTED_ISSUERS', '[{"issuer":"https://idp.example.com"}]'],
+    [
+      'TRUSTED_ISSUERS',
+      JSON.stringify([
+        {
+          issuer: 'https://idp.example.com',
+          jwks_uri: 'https://idp.example.com/jwks',
+          jwks: { keys: [] },
+        },
+      ]),
+    ],
+    [
+      'TRUSTED_ISSUERS',
+      '[{"issuer":"https://idp.example.com","jwks_uri":"https://idp.example.com/jwks","subjects":"a"}]',
+    ],
+    [
+      'TRUSTED_ISSUERS',
+      '[{"issuer":"https://idp.example.com","jwks_uri":"https://idp.example.com/jwks","subjects":[1]}]',
+    ],
+    ['TRUSTED_ISSUERS', '[{"issuer":"https://idp.example.com","jwks_uri":"not a url"}]'],
+    [
+      'TRUSTED_ISSUERS',
+      '[{"issuer":"https://idp.example.com","jwks_uri":"ftp://idp.example.com/k"}]',
+    ],
+    [
+      'TRUSTED_ISSUERS',
+      JSON.stringify([
+        { issuer: 'https://ci.example.com', jwks: { keys: [{ ...PUBLIC_EC, d: 'x' }] } },
+      ]),
+    ],
+    [
+      'TRUSTED_ISSUERS',
+      JSON.stringify([
+        { issuer: 'https://ci.example.com', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } },
+      ]),
+    ],
+    ['RESOURCE_INDICATORS', 'api.example.com'],
+    ['RESOURCE_INDICATORS', 'https://api.example.com,/relative'],
+    ['RESOURCE_INDICATORS', 'https://api.example.com#section'],
+    ['SERVER_KEY_RETIRE_AFTER', '59'],
+    ['SERVER_KEY_RETIRE_AFTER', '2592001'],
+    ['SERVER_KEY_RETIRE_AFTER', '1h'],
+  ])('refuses %s=%s with a message naming the variable', (variable, value) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).variable).toBe(variable);
+    expect((caught as ConfigError).message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('never echoes a private key member in the refusal', () => {
+    const secret = 'very-secret-private-scalar';
+    const value = JSON.stringify([
+      { issuer: 'https://ci.example.com', jwks: { keys: [{ ...PUBLIC_EC, d: secret }] } },
+    ]);
+    expect(() => loadConfig({ TRUSTED_ISSUERS: value })).toThrow(ConfigError);
+    try {
+      loadConfig({ TRUSTED_ISSUERS: value });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secret);
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { parseSecretEncryptionKey } from 'nestjs-client-auth';
+import { parseJwks, parseSecretEncryptionKey } from 'nestjs-client-auth';
 import { isIP } from 'node:net';
 
 /** Validated configuration of the reference server (SPEC S1). */
@@ -150,6 +150,17 @@ function parseTrustedIssuers(value: string | undefined): TrustedIssuerConfig[] {
     if (hasUri === Array.isArray(keys)) {
       throw new ConfigError('TRUSTED_ISSUERS', `entry ${i}: exactly one of "jwks_uri" and "jwks"`);
     }
+    if (hasUri && !isHttpUrl(e.jwks_uri as string)) {
+      throw new ConfigError('TRUSTED_ISSUERS', `entry ${i}: "jwks_uri" must be an http(s) URL`);
+    }
+    if (!hasUri) {
+      // The same key rules as a registration (public keys only, sizes, kty/crv/alg).
+      try {
+        parseJwks(e.jwks, { minKeys: 1 });
+      } catch (error) {
+        throw new ConfigError('TRUSTED_ISSUERS', `entry ${i}: "jwks" ${(error as Error).message}`);
+      }
+    }
     if (
       e.subjects !== undefined &&
       (!Array.isArray(e.subjects) || e.subjects.some((s) => typeof s !== 'string'))
@@ -166,6 +177,15 @@ function parseTrustedIssuers(value: string | undefined): TrustedIssuerConfig[] {
       ...(e.subjects !== undefined && { subjects: e.subjects as string[] }),
     };
   });
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !text.includes('#');
+  } catch {
+    return false;
+  }
 }
 
 function blank(value: string | undefined): boolean {

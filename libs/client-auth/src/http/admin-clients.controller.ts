@@ -44,6 +44,7 @@ import {
   ClientResponseDto,
   CredentialResponseDto,
   ExpireCredentialDto,
+  FederatedCredentialDto,
   ListClientsQueryDto,
   ListQueryDto,
   ReadinessResponseDto,
@@ -55,9 +56,15 @@ import {
   presentClient,
   presentCredential,
   presentFailure,
+  presentFederatedCredential,
   presentReadiness,
 } from './presenters.js';
-import { parseWireDate, validateAdminBody, validateAdminQuery } from './request-validation.js';
+import {
+  jsonBodyOf,
+  parseWireDate,
+  validateAdminBody,
+  validateAdminQuery,
+} from './request-validation.js';
 
 /**
  * The admin REST API for clients and their credentials (SPEC S3), under `/admin/clients`.
@@ -103,7 +110,10 @@ export class AdminClientsController {
     @Body() body: unknown,
   ) {
     noStore(res);
-    const wire = (await validateAdminBody(body, AdminCreateClientDto)) as AdminClientWire;
+    const wire = (await validateAdminBody(
+      jsonBodyOf(req, body),
+      AdminCreateClientDto,
+    )) as AdminClientWire;
     const created = await this.registry.createClient(toCreateClientInput(wire), {
       actor: this.#actor(req),
     });
@@ -136,9 +146,16 @@ export class AdminClientsController {
     @Body() body: unknown,
   ) {
     noStore(res);
-    const wire = (await validateAdminBody(body, AdminUpdateClientDto)) as AdminClientWire;
+    const wire = (await validateAdminBody(
+      jsonBodyOf(req, body),
+      AdminUpdateClientDto,
+    )) as AdminClientWire;
     const expectedVersion = ifMatchVersion(req);
-    const { client_id: _ignored, ...rest } = wire;
+    const { client_id: bodyClientId, ...rest } = wire;
+    // The body names the client it describes; another id is a mistake, never a rename.
+    if (bodyClientId !== undefined && bodyClientId !== clientId) {
+      throw new OAuthError('invalid_request', 'client_id: must equal the client being updated');
+    }
     const updated = await this.registry.replaceClient(clientId, toCreateClientInput(rest), {
       actor: this.#actor(req),
       ...(expectedVersion !== undefined && { expectedVersion }),
@@ -192,7 +209,7 @@ export class AdminClientsController {
     @Body() body: unknown,
   ) {
     noStore(res);
-    const dto = (await validateAdminBody(body, RotateSecretDto, {
+    const dto = (await validateAdminBody(jsonBodyOf(req, body), RotateSecretDto, {
       optional: true,
     })) as RotateSecretDto;
     const secret = await this.registry.rotateSecret(
@@ -214,7 +231,10 @@ export class AdminClientsController {
   @ApiBody({ type: AddCredentialDto })
   @ApiCreatedResponse({ type: CredentialResponseDto })
   async addKey(@Req() req: Request, @Param('clientId') clientId: string, @Body() body: unknown) {
-    const dto = (await validateAdminBody(body, AddCredentialDto)) as AddCredentialDto;
+    const dto = (await validateAdminBody(
+      jsonBodyOf(req, body),
+      AddCredentialDto,
+    )) as AddCredentialDto;
     const notBefore = parseWireDate(dto.not_before, 'not_before');
     const expiresAt = parseWireDate(dto.expires_at, 'expires_at');
     const credential = await this.registry.addPublicKey(
@@ -234,7 +254,7 @@ export class AdminClientsController {
   @ApiBody({ type: RotateKeyDto })
   @ApiCreatedResponse({ type: CredentialResponseDto })
   async rotateKey(@Req() req: Request, @Param('clientId') clientId: string, @Body() body: unknown) {
-    const dto = (await validateAdminBody(body, RotateKeyDto)) as RotateKeyDto;
+    const dto = (await validateAdminBody(jsonBodyOf(req, body), RotateKeyDto)) as RotateKeyDto;
     const credential = await this.registry.rotateKey(clientId, dto.jwk as JWK, {
       ...(dto.overlap_seconds !== undefined && { overlapSeconds: dto.overlap_seconds }),
       actor: this.#actor(req),
@@ -253,7 +273,7 @@ export class AdminClientsController {
     @Param('credentialId') credentialId: string,
     @Body() body: unknown,
   ) {
-    const dto = (await validateAdminBody(body, ExpireCredentialDto, {
+    const dto = (await validateAdminBody(jsonBodyOf(req, body), ExpireCredentialDto, {
       optional: true,
     })) as ExpireCredentialDto;
     const at = parseWireDate(dto.at, 'at');
@@ -274,6 +294,60 @@ export class AdminClientsController {
     @Param('credentialId') credentialId: string,
   ): Promise<void> {
     await this.registry.revokeCredential(clientId, credentialId, this.#actor(req));
+  }
+
+  @Get(':clientId/federated-credentials')
+  @ApiOperation({ summary: 'The client’s federated credentials (SPEC S9)' })
+  async listFederated(@Param('clientId') clientId: string) {
+    if (!(await this.registry.getClient(clientId))) throw new ClientNotFoundError(clientId);
+    const now = new Date();
+    return (await this.registry.listFederatedCredentials(clientId)).map((credential) =>
+      presentFederatedCredential(credential, now),
+    );
+  }
+
+  @Post(':clientId/federated-credentials')
+  @HttpCode(201)
+  @ApiOperation({
+    summary: 'Trust workload tokens of an external issuer as this client’s assertion (SPEC S9)',
+  })
+  @ApiBody({ type: FederatedCredentialDto })
+  async addFederated(
+    @Req() req: Request,
+    @Param('clientId') clientId: string,
+    @Body() body: unknown,
+  ) {
+    const dto = (await validateAdminBody(body, FederatedCredentialDto)) as FederatedCredentialDto;
+    const credential = await this.registry.addFederatedCredential(
+      clientId,
+      {
+        issuer: dto.issuer,
+        subject: dto.subject,
+        audience: dto.audience,
+        ...(dto.jwks_uri !== undefined && { jwksUri: dto.jwks_uri }),
+        ...(dto.jwks !== undefined && { jwks: dto.jwks as { keys: JWK[] } }),
+        ...(dto.required_claims !== undefined && { requiredClaims: dto.required_claims }),
+        ...(dto.max_lifetime !== undefined && { maxLifetimeSeconds: dto.max_lifetime }),
+        ...(dto.replay !== undefined && { replay: dto.replay }),
+        ...(dto.name !== undefined && { name: dto.name }),
+        ...(dto.not_before !== undefined && { notBefore: dto.not_before }),
+        ...(dto.expires_at !== undefined && { expiresAt: dto.expires_at }),
+      },
+      this.#actor(req),
+    );
+    return presentFederatedCredential(credential, new Date());
+  }
+
+  @Post(':clientId/federated-credentials/:credentialId/revoke')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke a federated credential' })
+  @ApiNoContentResponse()
+  async revokeFederated(
+    @Req() req: Request,
+    @Param('clientId') clientId: string,
+    @Param('credentialId') credentialId: string,
+  ): Promise<void> {
+    await this.registry.revokeFederatedCredential(clientId, credentialId, this.#actor(req));
   }
 
   @Get(':clientId/failures')

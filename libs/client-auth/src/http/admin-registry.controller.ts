@@ -48,7 +48,12 @@ import {
   presentInitialAccessToken,
   presentReadiness,
 } from './presenters.js';
-import { parseWireDate, validateAdminBody, validateAdminQuery } from './request-validation.js';
+import {
+  jsonBodyOf,
+  parseWireDate,
+  validateAdminBody,
+  validateAdminQuery,
+} from './request-validation.js';
 
 /**
  * The registry-wide part of the admin API (SPEC S3): initial access tokens, the audit trail,
@@ -77,7 +82,7 @@ export class AdminRegistryController {
     @Body() body: unknown,
   ) {
     res.setHeader('Cache-Control', 'no-store');
-    const dto = (await validateAdminBody(body, IssueInitialAccessTokenDto, {
+    const dto = (await validateAdminBody(jsonBodyOf(req, body), IssueInitialAccessTokenDto, {
       optional: true,
     })) as IssueInitialAccessTokenDto;
     const { token, info } = await this.initialAccessTokens.issue(

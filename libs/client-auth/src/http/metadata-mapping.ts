@@ -31,6 +31,7 @@ export interface AdminClientWire extends ClientMetadataWire {
   readonly require_string_audience?: boolean;
   readonly max_assertion_lifetime?: number;
   readonly enabled?: boolean;
+  readonly federated_only?: boolean;
 }
 
 /**
@@ -62,6 +63,7 @@ export function toCreateClientInput(body: AdminClientWire): CreateClientInput {
       maxAssertionLifetimeSeconds: body.max_assertion_lifetime,
     }),
     ...(body.enabled !== undefined && { enabled: body.enabled }),
+    ...(body.federated_only === true && { federatedOnly: true }),
     metadata,
   };
 }

@@ -6,6 +6,7 @@ import type {
   ClientRegistration,
   StoredCredentialInfo,
 } from '../persistence/client-registry.service.js';
+import type { FederatedCredential } from '../core/types.js';
 import type { InitialAccessTokenInfo } from '../persistence/initial-access-token.service.js';
 
 /**
@@ -156,5 +157,35 @@ export function presentInitialAccessToken(info: InitialAccessTokenInfo) {
     uses: info.uses,
     revoked_at: iso(info.revokedAt) ?? null,
     status: info.status,
+  };
+}
+
+/** A federated credential for the admin API (its static keys are public; shown as given). */
+export function presentFederatedCredential(credential: FederatedCredential, now: Date) {
+  const state =
+    credential.status === 'revoked'
+      ? 'revoked'
+      : credential.expiresAt !== undefined && credential.expiresAt <= now
+        ? 'expired'
+        : credential.notBefore !== undefined && credential.notBefore > now
+          ? 'not_yet_valid'
+          : credential.expiresAt !== undefined
+            ? 'expiring'
+            : 'active';
+  return {
+    id: credential.id,
+    kind: 'federated',
+    name: credential.name ?? null,
+    issuer: credential.issuer,
+    subject: credential.subject,
+    audience: credential.audience,
+    jwks_uri: credential.jwksUri ?? null,
+    ...(credential.jwks && { jwks: credential.jwks }),
+    required_claims: credential.requiredClaims ?? {},
+    max_lifetime: credential.maxLifetimeSeconds ?? null,
+    replay: credential.replay,
+    status: state,
+    not_before: credential.notBefore?.toISOString() ?? null,
+    expires_at: credential.expiresAt?.toISOString() ?? null,
   };
 }

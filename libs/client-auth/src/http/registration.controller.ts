@@ -41,7 +41,7 @@ import {
 import { ClientMetadataDto, RegistrationResponseDto } from './dto/index.js';
 import { toCreateClientInput, type ClientMetadataWire } from './metadata-mapping.js';
 import { registeredMetadata } from './presenters.js';
-import { validateRegistrationBody } from './request-validation.js';
+import { jsonBodyOf, validateRegistrationBody } from './request-validation.js';
 
 /** Members a client must not send in an RFC 7592 update (§2.2). */
 const SERVER_MANAGED = [
@@ -87,7 +87,7 @@ export class RegistrationController {
   ): Promise<Record<string, unknown>> {
     noStore(res);
     const initialAccessTokenId = await this.#authorizeRegistration(req);
-    const metadata = (await validateRegistrationBody(body)) as ClientMetadataWire;
+    const metadata = (await validateRegistrationBody(jsonBodyOf(req, body))) as ClientMetadataWire;
     this.#checkMethod(metadata);
     const created = await this.registry.createClient(toCreateClientInput(metadata), {
       actor: 'registration',
@@ -143,8 +143,9 @@ export class RegistrationController {
   ): Promise<Record<string, unknown>> {
     noStore(res);
     await this.#authorizeClient(req, clientId);
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-      const raw = body as Record<string, unknown>;
+    const json = jsonBodyOf(req, body);
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) {
+      const raw = json as Record<string, unknown>;
       for (const member of SERVER_MANAGED) {
         if (member in raw) {
           throw new OAuthError('invalid_request', `${member}: must not be sent (RFC 7592 §2.2)`);
@@ -160,9 +161,9 @@ export class RegistrationController {
         throw new OAuthError('invalid_client_metadata', 'client_secret: must be a string');
       }
     }
-    const metadata = (await validateRegistrationBody(body)) as ClientMetadataWire;
+    const metadata = (await validateRegistrationBody(json)) as ClientMetadataWire;
     this.#checkMethod(metadata);
-    const currentSecret = (body as { client_secret?: string }).client_secret;
+    const currentSecret = (json as { client_secret?: string }).client_secret;
     const updated = await this.registry.replaceClient(clientId, toCreateClientInput(metadata), {
       actor: `client:${clientId}`,
       rotateRegistrationAccessToken: true,

@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { Request } from 'express';
 import { OAuthError } from '../core/errors.js';
 import { ClientMetadataDto } from './dto/index.js';
 import {
@@ -13,6 +14,26 @@ const adminOptionalBodyPipe = new OAuthValidationPipe({
   errorCodeFor: adminErrorCodeFor,
   requireBody: false,
 });
+
+/** `application/json`, with or without parameters (RFC 8259 §11). */
+const JSON_MEDIA_TYPE = /^\s*application\/json\s*(?:;|$)/i;
+
+/**
+ * The parsed body of a request that says it is `application/json`; `undefined` when the request
+ * has no body; `null` — refused by the validation as "request body must be a JSON object" — for
+ * a body of any other media type. RFC 7591 §3.1 and RFC 7592 §2.2 requests (and the admin API's)
+ * are JSON, but a host application may also parse form bodies for its token endpoint (RFC 6749
+ * §3.2, as the reference server does), which would otherwise reach the validation as a flat
+ * object of strings and be taken for metadata.
+ */
+export function jsonBodyOf(req: Request, body: unknown): unknown {
+  const type = req.headers['content-type'];
+  if (typeof type === 'string' && JSON_MEDIA_TYPE.test(type)) return body;
+  const length = req.headers['content-length'];
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  return hasBody ? null : undefined;
+}
 
 /**
  * Validates an RFC 7591 registration (or RFC 7592 update) body against {@link ClientMetadataDto}.

@@ -1,4 +1,5 @@
-import type { ClientCredential, RegisteredClient } from '../core/types.js';
+import type { ClientCredential, FederatedCredential, RegisteredClient } from '../core/types.js';
+import type { FederatedCredentialEntity } from './entities/federated-credential.entity.js';
 import type { ClientCredentialEntity } from './entities/client-credential.entity.js';
 import type { ClientEntity } from './entities/client.entity.js';
 import { clientSecretAad, type SecretCipher } from './secret-cipher.js';
@@ -72,4 +73,24 @@ export function deepFreeze<T>(value: T): T {
   for (const key of Reflect.ownKeys(value))
     deepFreeze((value as Record<PropertyKey, unknown>)[key]);
   return Object.freeze(value);
+}
+
+/** Maps a federated credential row (SPEC S9). */
+export function toFederatedCredential(row: FederatedCredentialEntity): FederatedCredential {
+  return {
+    id: row.id,
+    clientId: row.clientId,
+    issuer: row.issuer,
+    ...(row.jwksUri !== null && { jwksUri: row.jwksUri }),
+    ...(row.jwks !== null && { jwks: row.jwks }),
+    subject: row.subject,
+    audience: row.audience,
+    requiredClaims: { ...row.requiredClaims },
+    ...(row.maxLifetime !== null && { maxLifetimeSeconds: row.maxLifetime }),
+    replay: row.replayPolicy,
+    status: row.status,
+    notBefore: row.notBefore,
+    ...(row.expiresAt !== null && { expiresAt: row.expiresAt }),
+    ...(row.name !== null && { name: row.name }),
+  };
 }

@@ -6,9 +6,11 @@ import {
 import { OAuthError } from '../core/errors.js';
 import { InvalidJwksError } from '../core/jwks/jwks-errors.js';
 import { parseJwks, parsePublicJwk } from '../core/jwks/jwks-validation.js';
+import { subjectPatternProblem } from '../core/federation/subject-pattern.js';
 import {
   TOKEN_ENDPOINT_AUTH_METHODS,
   type AudiencePolicy,
+  type FederatedReplayPolicy,
   type TokenEndpointAuthMethod,
 } from '../core/types.js';
 
@@ -51,6 +53,11 @@ export interface CreateClientInput {
   readonly metadata?: Readonly<Record<string, unknown>>;
   /** Default true. */
   readonly enabled?: boolean;
+  /**
+   * A `private_key_jwt` client that authenticates only with federated credentials (SPEC S9):
+   * neither `jwks` nor `jwksUri` is required. Default false.
+   */
+  readonly federatedOnly?: boolean;
 }
 
 /** Validity window of a credential. */
@@ -119,11 +126,16 @@ export function validateCreateInput(input: CreateClientInput, maxKeys: number): 
   let jwksUri: string | undefined;
   if (method === 'private_key_jwt') {
     // RFC 7591 §2: jwks and jwks_uri MUST NOT both be present; one is needed to verify keys.
-    if ((input.jwks === undefined) === (input.jwksUri === undefined)) {
+    if (input.jwks !== undefined && input.jwksUri !== undefined) {
+      throw invalid('jwks', 'private_key_jwt needs exactly one of jwks and jwks_uri');
+    }
+    if (input.jwks === undefined && input.jwksUri === undefined && input.federatedOnly !== true) {
       throw invalid('jwks', 'private_key_jwt needs exactly one of jwks and jwks_uri');
     }
     if (input.jwks !== undefined) keys = validateJwks(input.jwks, maxKeys);
-    else jwksUri = validateJwksUri(input.jwksUri);
+    else if (input.jwksUri !== undefined) jwksUri = validateJwksUri(input.jwksUri);
+  } else if (input.federatedOnly === true) {
+    throw invalid('federated_only', 'only private_key_jwt clients use federated credentials');
   } else if (input.jwks !== undefined) {
     throw invalid('jwks', 'only private_key_jwt clients register keys');
   } else if (input.jwksUri !== undefined) {
@@ -273,4 +285,117 @@ export function validateValidity(validity: CredentialValidity): {
     throw invalid('expires_at', 'must be after not_before');
   }
   return { ...(notBefore && { notBefore }), ...(expiresAt && { expiresAt }) };
+}
+
+/** Input of `ClientRegistryService.addFederatedCredential` (SPEC S9). */
+export interface FederatedCredentialInput {
+  /** The token `iss` (an http(s) URL without query or fragment), compared exactly. */
+  readonly issuer: string;
+  /** Exact subject, or a pattern with `*` segments (see `subjectPatternProblem`). */
+  readonly subject: string;
+  /** The audience the token must carry. */
+  readonly audience: string;
+  /** Where the issuer's keys are; exclusive with `jwks`; neither: OpenID discovery. */
+  readonly jwksUri?: string;
+  readonly jwks?: { readonly keys: readonly JWK[] };
+  /** Claims the token must carry with these exact string values (at most 10). */
+  readonly requiredClaims?: Readonly<Record<string, string>>;
+  /** Token lifetime cap in seconds (1..86400). Default 3600. */
+  readonly maxLifetimeSeconds?: number;
+  /** Default `single_use`. */
+  readonly replay?: FederatedReplayPolicy;
+  readonly name?: string;
+  readonly notBefore?: Date;
+  readonly expiresAt?: Date;
+}
+
+/** Validates a federated credential; errors are `invalid_client_metadata` naming the field. */
+export function validateFederatedCredential(
+  input: FederatedCredentialInput,
+  maxKeys: number,
+): FederatedCredentialInput {
+  if (typeof input !== 'object' || input === null)
+    throw invalid('federated_credential', 'must be an object');
+  const issuer = input.issuer;
+  if (typeof issuer !== 'string' || issuer.length === 0 || issuer.length > 512) {
+    throw invalid('issuer', 'must be a URL of 1 to 512 characters');
+  }
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw invalid('issuer', 'must be an absolute URL');
+  }
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.search ||
+    url.hash ||
+    issuer.includes('#')
+  ) {
+    throw invalid('issuer', 'must be an http(s) URL without query or fragment');
+  }
+  const problem = subjectPatternProblem(input.subject);
+  if (problem) throw invalid('subject', problem);
+  if (
+    typeof input.audience !== 'string' ||
+    input.audience.length === 0 ||
+    input.audience.length > 512
+  ) {
+    throw invalid('audience', 'must be a string of 1 to 512 characters');
+  }
+  if (input.jwks !== undefined && input.jwksUri !== undefined) {
+    throw invalid('jwks', 'give at most one of jwks and jwks_uri');
+  }
+  const keys = input.jwks === undefined ? undefined : validateJwks(input.jwks, maxKeys);
+  const jwksUri = input.jwksUri === undefined ? undefined : validateJwksUri(input.jwksUri);
+  const claims = input.requiredClaims ?? {};
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw invalid('required_claims', 'must be an object of string values');
+  }
+  const entries = Object.entries(claims);
+  if (entries.length > 10) throw invalid('required_claims', 'at most 10 claims');
+  for (const [name, value] of entries) {
+    if (
+      !/^[A-Za-z0-9_.:-]{1,64}$/.test(name) ||
+      ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti'].includes(name)
+    ) {
+      throw invalid(
+        'required_claims',
+        `claim name ${JSON.stringify(name.slice(0, 64))} is not allowed`,
+      );
+    }
+    if (typeof value !== 'string' || value.length === 0 || value.length > 512) {
+      throw invalid(`required_claims.${name}`, 'must be a string of 1 to 512 characters');
+    }
+  }
+  const lifetime = input.maxLifetimeSeconds;
+  if (
+    lifetime !== undefined &&
+    (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 86_400)
+  ) {
+    throw invalid('max_lifetime', 'must be an integer between 1 and 86400 seconds');
+  }
+  const replay = input.replay ?? 'single_use';
+  if (replay !== 'single_use' && replay !== 'reuse_within_lifetime') {
+    throw invalid('replay', 'must be single_use or reuse_within_lifetime');
+  }
+  if (input.name !== undefined && (typeof input.name !== 'string' || input.name.length > 255)) {
+    throw invalid('name', 'must be at most 255 characters');
+  }
+  const window = validateValidity({
+    ...(input.notBefore !== undefined && { notBefore: input.notBefore }),
+    ...(input.expiresAt !== undefined && { expiresAt: input.expiresAt }),
+  });
+  return {
+    issuer,
+    subject: input.subject,
+    audience: input.audience,
+    ...(keys !== undefined && { jwks: { keys } }),
+    ...(jwksUri !== undefined && { jwksUri }),
+    requiredClaims: Object.fromEntries(entries),
+    ...(lifetime !== undefined && { maxLifetimeSeconds: lifetime }),
+    replay,
+    ...(input.name !== undefined && { name: input.name }),
+    ...window,
+  };
 }

@@ -19,10 +19,12 @@ import type { JwksUriAdmission } from '../core/jwks/jwks-uri-admission.js';
 import type {
   AudienceForm,
   ClientCredential,
+  FederatedCredential,
   RegisteredClient,
   TokenEndpointAuthMethod,
 } from '../core/types.js';
-import { sortCredentials, toClientCredential } from './client-mapper.js';
+import { sortCredentials, toClientCredential, toFederatedCredential } from './client-mapper.js';
+import { FederatedCredentialEntity } from './entities/federated-credential.entity.js';
 import { isUniqueViolation } from './database-errors.js';
 import { AuditEventEntity } from './entities/audit-event.entity.js';
 import { AuthFailureEntity } from './entities/auth-failure.entity.js';
@@ -32,9 +34,11 @@ import {
   invalid,
   SECRET_METHODS,
   validateCreateInput,
+  validateFederatedCredential,
   validatePublicJwk,
   validateValidity,
   type CreateClientInput,
+  type FederatedCredentialInput,
   type CredentialValidity,
   type ValidCreateInput,
 } from './client-metadata-validation.js';
@@ -42,7 +46,11 @@ import { consumeInitialAccessToken } from './initial-access-token.service.js';
 import { clientSecretAad, type SecretCipher } from './secret-cipher.js';
 import { runTransaction } from './serialized-transaction.js';
 
-export type { CreateClientInput, CredentialValidity } from './client-metadata-validation.js';
+export type {
+  CreateClientInput,
+  CredentialValidity,
+  FederatedCredentialInput,
+} from './client-metadata-validation.js';
 
 /** A stored credential as the registry shows it: never a digest, ciphertext or secret. */
 export interface StoredCredentialInfo extends Omit<ClientCredential, 'secret' | 'secretDigest'> {
@@ -349,6 +357,8 @@ export class ClientRegistryService {
       const kept: ClientCredentialEntity[] = [];
       if (client.tokenEndpointAuthMethod !== valid.method) {
         removed.push(...rows);
+        // Federated credentials belong to private_key_jwt: a method switch clears them too.
+        await manager.delete(FederatedCredentialEntity, { clientId });
         const fresh = this.#initialCredentials(clientId, valid, now);
         added.push(...fresh.rows);
         clientSecret = fresh.clientSecret;
@@ -687,6 +697,102 @@ export class ClientRegistryService {
       });
     });
     return toCredentialInfo(result!);
+  }
+
+  /**
+   * Adds a federated credential (SPEC S9) to a `private_key_jwt` client: tokens of `issuer`
+   * whose subject, audience and required claims match authenticate it. A `jwksUri` is admitted
+   * like a client's (SSRF checks, one fetch).
+   */
+  async addFederatedCredential(
+    clientId: string,
+    input: FederatedCredentialInput,
+    actor = 'system',
+  ): Promise<FederatedCredential> {
+    const valid = validateFederatedCredential(input, this.#maxKeys);
+    if (valid.jwksUri !== undefined) await this.#admit(valid.jwksUri);
+    const now = this.#clock();
+    const row = Object.assign(new FederatedCredentialEntity(), {
+      id: randomUUID(),
+      clientId,
+      name: valid.name ?? null,
+      issuer: valid.issuer,
+      jwksUri: valid.jwksUri ?? null,
+      jwks: valid.jwks ? { keys: [...valid.jwks.keys] } : null,
+      subject: valid.subject,
+      audience: valid.audience,
+      requiredClaims: { ...(valid.requiredClaims ?? {}) },
+      maxLifetime: valid.maxLifetimeSeconds ?? null,
+      replayPolicy: valid.replay ?? 'single_use',
+      status: 'active',
+      notBefore: valid.notBefore ?? now,
+      expiresAt: valid.expiresAt ?? null,
+      lastUsedAt: null,
+      createdAt: now,
+    } satisfies Omit<FederatedCredentialEntity, 'client'>);
+    await this.#transaction(clientId, async (manager) => {
+      const client = await this.#lockClient(manager, clientId);
+      if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
+        throw invalid(
+          'token_endpoint_auth_method',
+          'federated credentials can only be added to private_key_jwt clients',
+        );
+      }
+      const existing = await manager.countBy(FederatedCredentialEntity, {
+        clientId,
+        status: 'active',
+      });
+      if (existing >= this.#maxKeys) {
+        throw invalid('federated_credentials', `a client may hold at most ${this.#maxKeys}`);
+      }
+      await insertRows(manager, FederatedCredentialEntity, row);
+      await bumpClient(manager, clientId, now);
+      await audit(manager, now, actor, 'federated_credential.added', clientId, {
+        federated_credential_id: row.id,
+        issuer: row.issuer,
+        subject: row.subject,
+        audience: row.audience,
+        replay: row.replayPolicy,
+      });
+    });
+    return toFederatedCredential(row);
+  }
+
+  /** Revokes a federated credential; revoking twice changes nothing. Unknown: `not_found`. */
+  async revokeFederatedCredential(
+    clientId: string,
+    credentialId: string,
+    actor = 'system',
+  ): Promise<void> {
+    const now = this.#clock();
+    await this.#transaction(clientId, async (manager) => {
+      await this.#lockClient(manager, clientId);
+      const row = await manager.findOneBy(FederatedCredentialEntity, {
+        id: credentialId,
+        clientId,
+      });
+      if (!row) throw new ClientNotFoundError(clientId, credentialId);
+      if (row.status === 'revoked') return;
+      await manager.update(FederatedCredentialEntity, { id: credentialId }, { status: 'revoked' });
+      await bumpClient(manager, clientId, now);
+      await audit(manager, now, actor, 'federated_credential.revoked', clientId, {
+        federated_credential_id: credentialId,
+        issuer: row.issuer,
+        subject: row.subject,
+      });
+    });
+  }
+
+  /** The client's federated credentials, oldest first (empty for an unknown client). */
+  async listFederatedCredentials(clientId: string): Promise<FederatedCredential[]> {
+    try {
+      const rows = await this.dataSource
+        .getRepository(FederatedCredentialEntity)
+        .find({ where: { clientId }, order: { createdAt: 'ASC', id: 'ASC' } });
+      return rows.map(toFederatedCredential);
+    } catch (cause) {
+      throw new DependencyUnavailableError('client-registry', { cause });
+    }
   }
 
   /** A page of clients, newest first, filtered by name, method and status. */

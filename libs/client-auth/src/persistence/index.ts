@@ -9,6 +9,7 @@ export {
   ClientCredentialEntity,
   ClientEntity,
   epochMillisTransformer,
+  FederatedCredentialEntity,
   InitialAccessTokenEntity,
   RevokedTokenEntity,
   ServerSigningKeyEntity,
@@ -36,7 +37,7 @@ export { REPLAY_KEY_MAX_LENGTH, TypeOrmReplayStore } from './typeorm-replay-stor
 export type { TypeOrmReplayStoreOptions } from './typeorm-replay-store.js';
 export { TypeOrmClientStore } from './typeorm-client-store.js';
 export type { TypeOrmClientStoreOptions } from './typeorm-client-store.js';
-export { toRegisteredClient } from './client-mapper.js';
+export { toFederatedCredential, toRegisteredClient } from './client-mapper.js';
 export { isUniqueViolation } from './database-errors.js';
 export {
   audienceReadiness,
@@ -63,8 +64,10 @@ export type {
 export {
   SECRET_METHODS,
   validateCreateInput,
+  validateFederatedCredential,
   validatePublicJwk,
 } from './client-metadata-validation.js';
+export type { FederatedCredentialInput } from './client-metadata-validation.js';
 export {
   consumeInitialAccessToken,
   InitialAccessTokenService,

@@ -9,9 +9,11 @@ import { DependencyUnavailableError } from '../core/errors.js';
 import {
   TOKEN_ENDPOINT_AUTH_METHODS,
   type AudienceForm,
+  type FederatedCredential,
   type RegisteredClient,
 } from '../core/types.js';
-import { deepFreeze, toRegisteredClient } from './client-mapper.js';
+import { deepFreeze, toFederatedCredential, toRegisteredClient } from './client-mapper.js';
+import { FederatedCredentialEntity } from './entities/federated-credential.entity.js';
 import { AuthFailureEntity } from './entities/auth-failure.entity.js';
 import { ClientCredentialEntity } from './entities/client-credential.entity.js';
 import { ClientEntity } from './entities/client.entity.js';
@@ -95,6 +97,8 @@ export class TypeOrmClientStore implements ClientStore {
     Pick<TypeOrmClientStoreOptions, 'onBackgroundError'>;
   readonly #found: TtlLruCache<RegisteredClient>;
   readonly #missing: TtlLruCache<true>;
+  readonly #federated: TtlLruCache<readonly FederatedCredential[]>;
+  #issuers: { at: number; value: Promise<readonly string[]> } | undefined;
   readonly #inflight = new Map<string, { promise: Promise<RegisteredClient | undefined> }>();
   readonly #pendingSuccess = new Map<string, PendingSuccess>();
   #failureBuffer: AuthFailureEntity[] = [];
@@ -119,6 +123,51 @@ export class TypeOrmClientStore implements ClientStore {
       this.#options.maxCacheEntries,
       this.#options.negativeCacheTtlMs,
     );
+    this.#federated = new TtlLruCache(this.#options.maxCacheEntries, this.#options.cacheTtlMs);
+  }
+
+  /**
+   * Federated credentials naming `issuer` exactly (SPEC S9), cached like clients and dropped on
+   * every registry change. Throws `DependencyUnavailableError('client-store')` when the
+   * database fails.
+   */
+  async findFederatedCredentials(issuer: string): Promise<readonly FederatedCredential[]> {
+    if (issuer.length === 0 || issuer.length > 512) return [];
+    const now = this.#options.clock();
+    const hit = this.#federated.get(issuer, now);
+    if (hit) return hit.value;
+    let rows: FederatedCredentialEntity[];
+    try {
+      rows = await this.dataSource
+        .getRepository(FederatedCredentialEntity)
+        .find({ where: { issuer }, order: { createdAt: 'ASC', id: 'ASC' } });
+    } catch (cause) {
+      throw new DependencyUnavailableError('client-store', { cause });
+    }
+    const credentials = deepFreeze(rows.map(toFederatedCredential));
+    this.#federated.set(issuer, credentials, now);
+    return credentials;
+  }
+
+  /** Every issuer some federated credential names (cached for the client cache TTL). */
+  federatedIssuers(): Promise<readonly string[]> {
+    const now = this.#options.clock();
+    if (this.#issuers && now - this.#issuers.at < this.#options.cacheTtlMs) {
+      return this.#issuers.value;
+    }
+    const value = this.dataSource
+      .getRepository(FederatedCredentialEntity)
+      .createQueryBuilder('f')
+      .select('DISTINCT f.issuer', 'issuer')
+      .limit(1000)
+      .getRawMany<{ issuer: string }>()
+      .then((rows) => rows.map((row) => row.issuer))
+      .catch((cause: unknown) => {
+        this.#issuers = undefined;
+        throw new DependencyUnavailableError('client-store', { cause });
+      });
+    this.#issuers = { at: now, value };
+    return value;
   }
 
   /**
@@ -146,6 +195,9 @@ export class TypeOrmClientStore implements ClientStore {
     this.#found.delete(clientId);
     this.#missing.delete(clientId);
     this.#inflight.delete(clientId);
+    // Federated credentials are cached by issuer; a change to any client may touch any issuer.
+    this.#federated.clear();
+    this.#issuers = undefined;
   }
 
   /** Drops every cached entry. */
@@ -153,6 +205,8 @@ export class TypeOrmClientStore implements ClientStore {
     this.#found.clear();
     this.#missing.clear();
     this.#inflight.clear();
+    this.#federated.clear();
+    this.#issuers = undefined;
   }
 
   async #load(

@@ -76,6 +76,21 @@ export class AdminCreateClientDto extends ClientMetadataDto {
   @OptionalField()
   @FieldRule(isBooleanValue, 'enabled')
   enabled?: boolean;
+
+  /**
+   * A `private_key_jwt` client without keys of its own, authenticating only through federated
+   * credentials (SPEC S9). Default false.
+   */
+  @ApiPropertyOptional({
+    description:
+      'private_key_jwt without jwks or jwks_uri: the client authenticates only with federated ' +
+      'credentials (workload tokens). Default false.',
+    type: Boolean,
+    default: false,
+  })
+  @OptionalField()
+  @FieldRule(isBooleanValue, 'federatedOnly')
+  federated_only?: boolean;
 }
 
 /**

@@ -47,4 +47,5 @@ export {
   RegistrationResponseDto,
   RegistrationUpdateDto,
 } from './registration.dto.js';
+export { FederatedCredentialDto } from './federated-credential.dto.js';
 export * from '../validation/index.js';

@@ -21,6 +21,7 @@ export interface ActiveAccessToken {
 @Injectable()
 export class AccessTokenService implements OnModuleInit, OnApplicationShutdown {
   readonly #publicKeys = new Map<string, Promise<CryptoKey>>();
+  #purgeTimer?: NodeJS.Timeout;
 
   constructor(
     readonly keys: ServerKeyService,
@@ -30,10 +31,16 @@ export class AccessTokenService implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.keys.start();
+    // Revocations are kept until the token's exp; drop expired rows every ten minutes.
+    this.#purgeTimer = setInterval(() => {
+      this.revocations.purgeExpired?.().catch(() => undefined);
+    }, 600_000);
+    this.#purgeTimer.unref();
   }
 
   onApplicationShutdown(): void {
     this.keys.stop();
+    if (this.#purgeTimer) clearInterval(this.#purgeTimer);
   }
 
   /** Lifetime of issued tokens, in seconds. */

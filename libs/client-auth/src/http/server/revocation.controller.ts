@@ -42,11 +42,10 @@ export class RevocationController {
   ): Promise<void> {
     const token = singleParameter(body, 'token');
     if (token === undefined) throw new OAuthError('invalid_request', 'token is required');
-    const hint = singleParameter(body, 'token_type_hint');
-    // RFC 7009 §2.2.1: only access tokens are issued here, so a refresh token cannot be revoked.
-    if (hint === 'refresh_token') {
-      throw new OAuthError('unsupported_token_type', 'this server issues no refresh tokens');
-    }
+    // RFC 7009 §2.1: the hint is only a hint — a server that does not find the token under it
+    // searches every type it supports, so a wrong hint never stops the revocation. Validated,
+    // then ignored: only access tokens are issued here.
+    singleParameter(body, 'token_type_hint');
     const active = await this.tokens.active(token);
     if (active && active.clientId === client.clientId) {
       await this.tokens.revoke(active);

@@ -2,6 +2,7 @@ import { AuditEventEntity } from './audit-event.entity.js';
 import { AuthFailureEntity } from './auth-failure.entity.js';
 import { ClientCredentialEntity } from './client-credential.entity.js';
 import { ClientEntity } from './client.entity.js';
+import { FederatedCredentialEntity } from './federated-credential.entity.js';
 import { InitialAccessTokenEntity } from './initial-access-token.entity.js';
 import { RevokedTokenEntity } from './revoked-token.entity.js';
 import { ServerSigningKeyEntity } from './server-signing-key.entity.js';
@@ -11,6 +12,7 @@ export { AuditEventEntity } from './audit-event.entity.js';
 export { AuthFailureEntity } from './auth-failure.entity.js';
 export { ClientCredentialEntity } from './client-credential.entity.js';
 export { ClientEntity } from './client.entity.js';
+export { FederatedCredentialEntity } from './federated-credential.entity.js';
 export { InitialAccessTokenEntity } from './initial-access-token.entity.js';
 export { RevokedTokenEntity } from './revoked-token.entity.js';
 export {
@@ -33,4 +35,5 @@ export const CLIENT_AUTH_ENTITIES = [
   ServerSigningKeyEntity,
   InitialAccessTokenEntity,
   RevokedTokenEntity,
+  FederatedCredentialEntity,
 ];

@@ -12,6 +12,7 @@ const TABLES = [
   'oauth_auth_failure',
   'oauth_client',
   'oauth_client_credential',
+  'oauth_federated_credential',
   'oauth_initial_access_token',
   'oauth_revoked_token',
   'oauth_server_signing_key',
@@ -67,6 +68,7 @@ describe.each(TEST_DATABASE_KINDS)('migrations on %s (SPEC S3)', (kind) => {
       'InitialSchema1732350000000',
       'InitialAccessTokens1732436400000',
       'RevokedTokens1732522800000',
+      'FederatedCredentials1732609200000',
     ]);
     expect(await tableNames()).toEqual(TABLES);
 
@@ -80,10 +82,19 @@ describe.each(TEST_DATABASE_KINDS)('migrations on %s (SPEC S3)', (kind) => {
 
   it('reverts cleanly', async () => {
     await dataSource.undoLastMigration({ transaction: 'all' });
-    expect(await tableNames()).toEqual(TABLES.filter((t) => t !== 'oauth_revoked_token'));
+    expect(await tableNames()).toEqual(TABLES.filter((t) => t !== 'oauth_federated_credential'));
     await dataSource.undoLastMigration({ transaction: 'all' });
     expect(await tableNames()).toEqual(
-      TABLES.filter((t) => t !== 'oauth_revoked_token' && t !== 'oauth_initial_access_token'),
+      TABLES.filter((t) => t !== 'oauth_revoked_token' && t !== 'oauth_federated_credential'),
+    );
+    await dataSource.undoLastMigration({ transaction: 'all' });
+    expect(await tableNames()).toEqual(
+      TABLES.filter(
+        (t) =>
+          t !== 'oauth_revoked_token' &&
+          t !== 'oauth_initial_access_token' &&
+          t !== 'oauth_federated_credential',
+      ),
     );
     await dataSource.undoLastMigration({ transaction: 'all' });
     expect(await tableNames()).toEqual([]);
