@@ -21,6 +21,11 @@ import {
   OAuthError,
   type ClientAuthReason,
 } from './errors.js';
+import type { FederatedIssuerDiscovery } from './federation/issuer-discovery.js';
+import {
+  nearMissIssuer,
+  verifyFederatedAssertion,
+} from './federation/verify-federated-assertion.js';
 import type { RemoteKeySetProvider } from './jwks/remote-key-set.interface.js';
 import type { ClientAuthenticationSettings } from './options.js';
 import { replayKey } from './replay/replay-key.js';
@@ -28,6 +33,7 @@ import type { ReplayStore } from './replay/replay-store.interface.js';
 import type {
   AuthenticatedClient,
   ClientCredential,
+  FederatedCredential,
   RegisteredClient,
   TokenEndpointAuthMethod,
 } from './types.js';
@@ -46,6 +52,8 @@ export interface ClientAuthenticatorOptions {
   readonly clientStore: ClientStore;
   readonly replayStore: ReplayStore;
   readonly keySets: RemoteKeySetProvider;
+  /** Finds federated issuers' `jwks_uri` by discovery (SPEC S9). Absent: credentials need a key source. */
+  readonly issuerDiscovery?: FederatedIssuerDiscovery;
   readonly observer?: ClientAuthObserver;
 }
 
@@ -74,7 +82,10 @@ const METHOD_OF_KIND = {
   none: 'none',
 } as const;
 
-function usable(credential: ClientCredential, now: Date): boolean {
+function usable(
+  credential: Pick<ClientCredential, 'status' | 'notBefore' | 'expiresAt'>,
+  now: Date,
+): boolean {
   return (
     credential.status === 'active' &&
     (credential.notBefore === undefined || credential.notBefore.getTime() <= now.getTime()) &&
@@ -151,6 +162,8 @@ export class ClientAuthenticator {
         this.settings.maxAssertionBytes,
         credentials.clientId,
       );
+      const federated = await this.federated(credentials, header, payload, request, now, state);
+      if (federated) return federated;
       // S2.3: an HS* assertion is client_secret_jwt, anything else private_key_jwt.
       method = methodForAlgorithm(header.alg);
       clientId = this.assertionClientId(credentials.clientId, payload);
@@ -190,6 +203,128 @@ export class ClientAuthenticator {
       case 'assertion':
         return this.checkAssertion(client, credentials, request, now);
     }
+  }
+
+  /**
+   * SPEC S9: a workload token (`iss` ≠ `sub`, `iss` not the client) authenticates through the
+   * federated credentials naming its issuer. Resolves undefined when the assertion is an ordinary
+   * client assertion.
+   */
+  private async federated(
+    credentials: Extract<PresentedCredentials, { kind: 'assertion' }>,
+    header: Readonly<Record<string, unknown>>,
+    payload: Readonly<Record<string, unknown>>,
+    request: ClientAuthenticationRequest,
+    now: Date,
+    state: { clientId?: string; method?: TokenEndpointAuthMethod },
+  ): Promise<AuthenticatedClient | undefined> {
+    const store = this.options.clientStore;
+    const issuer = payload.iss;
+    if (!store.findFederatedCredentials || typeof issuer !== 'string' || issuer === payload.sub) {
+      return undefined;
+    }
+    if (credentials.clientId !== undefined && issuer === credentials.clientId) return undefined;
+    let found: readonly FederatedCredential[];
+    let known: readonly string[] = [];
+    try {
+      found = await store.findFederatedCredentials(issuer);
+      if (found.length === 0) known = (await store.federatedIssuers?.()) ?? [];
+    } catch (cause) {
+      throw asDependencyError('client-store', cause);
+    }
+    const clientId = credentials.clientId;
+    if (found.length === 0) {
+      const near = nearMissIssuer(issuer, known);
+      if (near !== undefined) {
+        const how = near.toLowerCase() === issuer.toLowerCase() ? 'case' : 'a trailing slash';
+        throw new ClientAuthError({
+          reason: 'federated_issuer_near_miss',
+          detail: `iss ${JSON.stringify(issuer.slice(0, 200))} is not trusted; ${JSON.stringify(near)} is, and differs by ${how}`,
+          claim: 'iss',
+          ...(clientId !== undefined && { clientId }),
+        });
+      }
+      // An issuer URL that is not a client id: a workload token from an issuer nobody trusts.
+      if (/^https?:\/\//i.test(issuer)) {
+        throw new ClientAuthError({
+          reason: 'federated_issuer_unknown',
+          detail: `iss ${JSON.stringify(issuer.slice(0, 200))} is not a trusted federated issuer`,
+          claim: 'iss',
+          ...(clientId !== undefined && { clientId }),
+        });
+      }
+      return undefined;
+    }
+    state.method = 'private_key_jwt';
+    const allowed = request.allowedMethods ?? this.settings.allowedMethods;
+    if (!allowed.includes('private_key_jwt')) {
+      throw new ClientAuthError({
+        reason: 'method_not_allowed_here',
+        detail: 'federated tokens (private_key_jwt) are not accepted at this endpoint',
+        ...(clientId !== undefined && { clientId }),
+      });
+    }
+    const usableCredentials = found.filter((credential) => usable(credential, now));
+    if (usableCredentials.length === 0) {
+      throw new ClientAuthError({
+        reason: 'federated_issuer_unknown',
+        detail: `every federated credential of ${issuer} is revoked, expired or not yet valid`,
+        claim: 'iss',
+        ...(clientId !== undefined && { clientId }),
+      });
+    }
+    const verified = await verifyFederatedAssertion(credentials.assertion, header, payload, {
+      candidates: usableCredentials,
+      ...(clientId !== undefined && { requestedClientId: clientId }),
+      keySets: this.options.keySets,
+      ...(this.options.issuerDiscovery && { discovery: this.options.issuerDiscovery }),
+      leewaySeconds: this.settings.clockLeewaySeconds,
+      now,
+    });
+    const credential = verified.credential;
+    state.clientId = credential.clientId;
+    const client = await this.findClient(credential.clientId);
+    if (client.tokenEndpointAuthMethod !== 'private_key_jwt') {
+      throw new ClientAuthError({
+        reason: 'method_not_registered',
+        detail: `the client is registered for ${client.tokenEndpointAuthMethod}; federated credentials need private_key_jwt`,
+        clientId: client.clientId,
+      });
+    }
+    if (credential.replay === 'single_use') {
+      const until = verified.exp + this.settings.clockLeewaySeconds;
+      let first: boolean;
+      try {
+        first = await this.options.replayStore.consume(
+          replayKey('federated', issuer, verified.jti!),
+          new Date(until * 1000),
+        );
+      } catch (cause) {
+        throw asDependencyError('replay-store', cause);
+      }
+      if (!first) {
+        throw new ClientAuthError({
+          reason: 'jti_replayed',
+          detail: 'the token jti was already used and the credential is single-use',
+          exposeDetail: true,
+          claim: 'jti',
+          clientId: client.clientId,
+        });
+      }
+    }
+    return {
+      clientId: client.clientId,
+      method: 'private_key_jwt',
+      client,
+      credentialId: credential.id,
+      ...(verified.kid !== undefined && { keyId: verified.kid }),
+      federated: {
+        issuer,
+        subject: verified.subject,
+        exp: verified.exp,
+        ...(verified.jti !== undefined && { jti: verified.jti }),
+      },
+    };
   }
 
   /** S2.3: `client_id`, when present with an assertion, equals `iss` and `sub`; else `sub` names the client. */

@@ -82,6 +82,15 @@ export type ClientAuthReason =
   // S2.7 replay
   | 'jti_missing'
   | 'jti_replayed'
+  // S9 federated credentials
+  | 'federated_issuer_unknown'
+  | 'federated_issuer_near_miss'
+  | 'federated_keys_unavailable'
+  | 'federated_subject_mismatch'
+  | 'federated_audience_mismatch'
+  | 'federated_claim_mismatch'
+  | 'federated_client_mismatch'
+  | 'federated_ambiguous'
   // dependencies
   | 'store_unavailable';
 
@@ -149,6 +158,11 @@ export interface ClientAuthErrorInit {
   claim?: string;
   /** The client the request named, when known (for the failure record; never trusted). */
   clientId?: string;
+  /**
+   * What the caller sees when it must differ from `detail` (which may name other clients'
+   * registrations for the operator). Overrides `exposeDetail`.
+   */
+  publicDetail?: string;
   cause?: unknown;
 }
 
@@ -170,7 +184,9 @@ export class ClientAuthError extends OAuthError {
   constructor(init: ClientAuthErrorInit) {
     const error = init.error ?? 'invalid_client';
     const expose = init.exposeDetail ?? error !== 'invalid_client';
-    super(error, expose ? init.detail : GENERIC_CLIENT_AUTH_DESCRIPTION, { cause: init.cause });
+    super(error, init.publicDetail ?? (expose ? init.detail : GENERIC_CLIENT_AUTH_DESCRIPTION), {
+      cause: init.cause,
+    });
     this.reason = init.reason;
     this.detail = init.detail;
     this.claim = init.claim;

@@ -18,6 +18,8 @@ export type {
   AuthenticatedClient,
   ClientCredential,
   CredentialStatus,
+  FederatedCredential,
+  FederatedReplayPolicy,
   RegisteredClient,
   TokenEndpointAuthMethod,
   VerifiedAssertionInfo,
@@ -165,10 +167,7 @@ export {
   discoveryUrls,
   metadataProblem,
 } from './token-client/discovery.js';
-export type {
-  AuthorizationServerMetadata,
-  DiscoveryOptions,
-} from './token-client/discovery.js';
+export type { AuthorizationServerMetadata, DiscoveryOptions } from './token-client/discovery.js';
 export {
   DEFAULT_RETRY_POLICY,
   backoffDelay,
@@ -194,3 +193,80 @@ export type {
 } from './tokens/access-token.js';
 export { grantedResources, grantedScope } from './tokens/scope.js';
 export { MemoryRevocationStore, RevocationStore } from './tokens/revocation-store.interface.js';
+
+// Resource server (SPEC S8)
+export {
+  ACCESS_TOKEN_DESCRIPTIONS,
+  AccessTokenError,
+  accessTokenErrorCode,
+} from './access-token/access-token-error.js';
+export type { AccessTokenErrorInit, AccessTokenReason } from './access-token/access-token-error.js';
+export {
+  DEFAULT_MAX_ACCESS_TOKEN_BYTES,
+  bearerChallenge,
+  extractBearerToken,
+} from './access-token/bearer-token.js';
+export type {
+  BearerChallengeError,
+  BearerTokenRequest,
+  ExtractBearerTokenOptions,
+} from './access-token/bearer-token.js';
+export { missingScopes, parseScope, requireScopes } from './access-token/scopes.js';
+export {
+  ISSUER_DISCOVERY_DEFAULTS,
+  RemoteIssuerKeySource,
+  StaticKeySource,
+} from './access-token/issuer-key-source.js';
+export type {
+  AccessTokenKeySource,
+  IssuerDiscoveryOptions,
+  JwkSet,
+  JwkSetInput,
+  RemoteIssuerKeySourceOptions,
+} from './access-token/issuer-key-source.js';
+export {
+  DEFAULT_ACCESS_TOKEN_LEEWAY_SECONDS,
+  checkAccessTokenClaims,
+  looksLikeJwt,
+  resolveAccessTokenValidation,
+  verifyAccessToken,
+  verifyJwtAccessToken,
+} from './access-token/verify-access-token.js';
+export type {
+  AccessTokenValidation,
+  ResolvedAccessTokenValidation,
+  VerifiedAccessToken,
+  VerifyAccessTokenContext,
+} from './access-token/verify-access-token.js';
+export {
+  IntrospectionError,
+  MAX_NEGATIVE_CACHE_TTL_SECONDS,
+  TOKEN_INTROSPECTION_DEFAULTS,
+  TokenIntrospector,
+} from './access-token/token-introspector.js';
+export type {
+  IntrospectionAssertionContext,
+  IntrospectionResponse,
+  TokenIntrospectionOptions,
+  TokenIntrospectorStats,
+} from './access-token/token-introspector.js';
+export { AccessTokenVerifier } from './access-token/access-token-verifier.js';
+export type {
+  AccessTokenVerificationMode,
+  AccessTokenVerifierOptions,
+  AccessTokenVerifyOptions,
+} from './access-token/access-token-verifier.js';
+
+// Federated credentials (SPEC S9)
+export { FederatedIssuerDiscovery } from './federation/issuer-discovery.js';
+export type { FederatedIssuerDiscoveryOptions } from './federation/issuer-discovery.js';
+export { subjectMatches, subjectPatternProblem } from './federation/subject-pattern.js';
+export {
+  DEFAULT_FEDERATED_MAX_LIFETIME_SECONDS,
+  nearMissIssuer,
+  verifyFederatedAssertion,
+} from './federation/verify-federated-assertion.js';
+export type {
+  FederatedAssertionContext,
+  VerifiedFederatedAssertion,
+} from './federation/verify-federated-assertion.js';

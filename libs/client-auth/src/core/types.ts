@@ -51,6 +51,46 @@ export interface ClientCredential {
   readonly status: CredentialStatus;
 }
 
+/** How a federated credential treats a reused token `jti` (SPEC S9). */
+export type FederatedReplayPolicy =
+  /** Each token is accepted once (its `jti` is consumed). */
+  | 'single_use'
+  /** A token may be presented again until it expires (platforms that reuse tokens). */
+  | 'reuse_within_lifetime';
+
+/**
+ * Trust in an external issuer's tokens as the client's assertion (SPEC S9): a workload token
+ * (Kubernetes service account, CI platform, cloud workload) authenticates the client when its
+ * issuer, subject, audience and required claims match.
+ */
+export interface FederatedCredential {
+  readonly id: string;
+  readonly clientId: string;
+  /** The token's `iss`, compared exactly. */
+  readonly issuer: string;
+  /** Where the issuer's keys are; absent with `jwks` absent: OpenID discovery of `issuer`. */
+  readonly jwksUri?: string;
+  /** The issuer's keys given statically. */
+  readonly jwks?: { readonly keys: readonly JWK[] };
+  /**
+   * The token's `sub`: exact, or a pattern where `*` stands for one whole segment between `:`
+   * or `/` separators (`system:serviceaccount:payments:*`).
+   */
+  readonly subject: string;
+  /** The audience the token must carry (one of its `aud` values). */
+  readonly audience: string;
+  /** Claims the token must carry with exactly these string values (e.g. a namespace, a repository). */
+  readonly requiredClaims?: Readonly<Record<string, string>>;
+  /** Cap on the token's lifetime in seconds (`exp` − now, `exp` − `iat`). Default 3600. */
+  readonly maxLifetimeSeconds?: number;
+  readonly replay: FederatedReplayPolicy;
+  readonly status: CredentialStatus;
+  readonly notBefore?: Date;
+  readonly expiresAt?: Date;
+  /** Operator's label. */
+  readonly name?: string;
+}
+
 /** A client as client authentication needs it (SPEC S2, S3). */
 export interface RegisteredClient {
   readonly clientId: string;
@@ -62,6 +102,8 @@ export interface RegisteredClient {
   readonly jwksUri?: string;
   /** Keys and secrets registered for the client. */
   readonly credentials: readonly ClientCredential[];
+  /** External issuers whose tokens authenticate the client (SPEC S9). */
+  readonly federatedCredentials?: readonly FederatedCredential[];
   /** Per-client override of the audience policy (SPEC S2.8). */
   readonly audiencePolicy?: AudiencePolicy;
   /** When true, `aud` must be a string (a one-member array is refused), as FAPI profiles demand. */
@@ -87,8 +129,15 @@ export interface AuthenticatedClient {
   readonly credentialId?: string;
   /** The registration the request was checked against. */
   readonly client: RegisteredClient;
-  /** Facts about the verified assertion (JWT methods only). */
+  /** Facts about the verified assertion (JWT methods only; not for federated tokens). */
   readonly assertion?: VerifiedAssertionInfo;
+  /** The workload token that authenticated the client through a federated credential (SPEC S9). */
+  readonly federated?: {
+    readonly issuer: string;
+    readonly subject: string;
+    readonly jti?: string;
+    readonly exp: number;
+  };
 }
 
 /** Facts about an accepted client assertion. */

@@ -61,4 +61,9 @@ export interface ClientAuthModuleOptions extends ClientAuthenticationSettings {
    * always generating one. Default true.
    */
   readonly trustRequestIdHeader?: boolean;
+  /**
+   * Federated credentials (SPEC S9): `discovery` finds an issuer's `jwks_uri` by OpenID discovery
+   * when a credential names no key source (default true; fetched under the `jwks` SSRF rules).
+   */
+  readonly federation?: { readonly discovery?: boolean };
 }

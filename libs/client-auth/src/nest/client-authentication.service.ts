@@ -3,6 +3,8 @@ import type { Request, Response } from 'express';
 import { ClientAuthenticator } from '../core/authenticate-client.js';
 import type { ClientStore } from '../core/clients/client-store.interface.js';
 import { ClientAuthError } from '../core/errors.js';
+import { FederatedIssuerDiscovery } from '../core/federation/issuer-discovery.js';
+import { JwksFetcher } from '../core/jwks/jwks-fetcher.js';
 import type { RemoteKeySetProvider } from '../core/jwks/remote-key-set.interface.js';
 import type { ReplayStore } from '../core/replay/replay-store.interface.js';
 import type { AuthenticatedClient, TokenEndpointAuthMethod } from '../core/types.js';
@@ -37,11 +39,18 @@ export class ClientAuthenticationService {
     @InjectReplayStore() replayStore: ReplayStore,
     @Inject(CLIENT_KEY_SETS) keySets: RemoteKeySetProvider,
   ) {
+    const { allowHosts, timeoutMs, maxBytes } = options.jwks ?? {};
     this.authenticator = new ClientAuthenticator({
       settings: options,
       clientStore,
       replayStore,
       keySets,
+      ...(options.federation?.discovery !== false && {
+        issuerDiscovery: new FederatedIssuerDiscovery({
+          fetcher: new JwksFetcher({ allowHosts, timeoutMs, maxBytes }),
+          ...(allowHosts && { policy: { allowHosts } }),
+        }),
+      }),
     });
     this.baseUrl = (options.baseUrl ?? options.issuer).replace(/\/+$/, '');
   }

@@ -1,5 +1,10 @@
 import type { ClientAuthReason } from '../errors.js';
-import type { AudienceForm, RegisteredClient, TokenEndpointAuthMethod } from '../types.js';
+import type {
+  AudienceForm,
+  FederatedCredential,
+  RegisteredClient,
+  TokenEndpointAuthMethod,
+} from '../types.js';
 
 /** A successful authentication, reported to the store for `last_used_at` and audience readiness. */
 export interface ClientAuthenticationSuccess {
@@ -29,6 +34,13 @@ export interface ClientAuthenticationFailure {
 export interface ClientStore {
   /** The client with this id, or undefined. Throws `DependencyUnavailableError` when the store is down. */
   findClient(clientId: string): Promise<RegisteredClient | undefined>;
+  /**
+   * Federated credentials naming `issuer` exactly, of every client (SPEC S9). Stores without
+   * federation leave it out, and federated tokens are then refused.
+   */
+  findFederatedCredentials?(issuer: string): Promise<readonly FederatedCredential[]>;
+  /** Every issuer some federated credential names (for near-miss diagnostics). */
+  federatedIssuers?(): Promise<readonly string[]>;
   /** Best-effort: must not throw and should not delay the request. */
   recordSuccess?(event: ClientAuthenticationSuccess): void;
   /** Best-effort: must not throw and should not delay the request. */

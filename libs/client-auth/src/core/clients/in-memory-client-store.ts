@@ -1,4 +1,4 @@
-import type { RegisteredClient } from '../types.js';
+import type { FederatedCredential, RegisteredClient } from '../types.js';
 import type {
   ClientAuthenticationFailure,
   ClientAuthenticationSuccess,
@@ -35,6 +35,24 @@ export class InMemoryClientStore implements ClientStore {
   /** The client with this id, or undefined. */
   findClient(clientId: string): Promise<RegisteredClient | undefined> {
     return Promise.resolve(this.clients.get(clientId));
+  }
+
+  /** Federated credentials naming `issuer` exactly, of every client held (SPEC S9). */
+  findFederatedCredentials(issuer: string): Promise<readonly FederatedCredential[]> {
+    return Promise.resolve(
+      [...this.clients.values()].flatMap((client) =>
+        (client.federatedCredentials ?? []).filter((credential) => credential.issuer === issuer),
+      ),
+    );
+  }
+
+  /** Every issuer a federated credential names. */
+  federatedIssuers(): Promise<readonly string[]> {
+    const issuers = new Set<string>();
+    for (const client of this.clients.values()) {
+      for (const credential of client.federatedCredentials ?? []) issuers.add(credential.issuer);
+    }
+    return Promise.resolve([...issuers]);
   }
 
   /** Adds or replaces a registration. */

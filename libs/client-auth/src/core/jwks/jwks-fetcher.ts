@@ -163,6 +163,21 @@ export class JwksFetcher {
     };
   }
 
+  /**
+   * Fetches a JSON document — an issuer's discovery document (SPEC S9) — under the same rules
+   * as a key set: the URL and every address checked at connect time, no redirects, a JSON media
+   * type, the size and time caps.
+   */
+  async fetchJson(uri: string): Promise<unknown> {
+    const url = checkJwksUri(uri, { allowHosts: this.#allowHosts });
+    const { body } = await this.#get(url);
+    try {
+      return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as unknown;
+    } catch {
+      throw new JwksFetchError('invalid_json', `${url.origin} did not answer valid JSON`);
+    }
+  }
+
   /** The connect-time check: resolve, check every answer, connect only to checked addresses. */
   #lookup(): LookupFunction {
     const policy = { allowHosts: this.#allowHosts };
