@@ -55,3 +55,31 @@ export { ClientAuthHttpModule } from './nest/outgoing/client-auth-http.module.js
 export type { ClientAuthHttpModuleOptions } from './nest/outgoing/client-auth-http.module.js';
 export { getTokenClientToken, InjectTokenClient } from './nest/outgoing/token-client.decorators.js';
 export { TokenClientRegistry } from './nest/outgoing/token-client.registry.js';
+
+// Resource server (SPEC S8)
+export { AccessTokenAuthenticationService } from './nest/resource-server/access-token-authentication.service.js';
+export type { AccessTokenAuthenticatedRequest } from './nest/resource-server/access-token-authentication.service.js';
+export {
+  AccessTokenExceptionFilter,
+  writeAccessTokenError,
+} from './nest/resource-server/access-token-exception.filter.js';
+export { AccessTokenGuard } from './nest/resource-server/access-token.guard.js';
+export {
+  AccessTokenStrategy,
+  OAuthAccessTokenStrategy,
+} from './nest/resource-server/access-token.strategy.js';
+export {
+  ACCESS_TOKEN_STRATEGY,
+  DEFAULT_BEARER_REALM,
+  REQUIRED_SCOPES_METADATA,
+  VERIFIED_ACCESS_TOKEN,
+} from './nest/resource-server/resource-server.constants.js';
+export {
+  AccessTokenClaims,
+  InjectResourceServerOptions,
+  RequiredScopes,
+} from './nest/resource-server/resource-server.decorators.js';
+export { ResourceServerModule } from './nest/resource-server/resource-server.module.js';
+export { RESOURCE_SERVER_OPTIONS } from './nest/resource-server/resource-server.module-definition.js';
+export type { ResourceServerModuleExtras } from './nest/resource-server/resource-server.module-definition.js';
+export type { ResourceServerModuleOptions } from './nest/resource-server/resource-server.options.js';

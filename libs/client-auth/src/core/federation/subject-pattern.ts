@@ -17,6 +17,7 @@ export function subjectPatternProblem(pattern: string): string | undefined {
   if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 512) {
     return 'must be 1 to 512 characters';
   }
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u001f\u007f]/.test(pattern)) return 'must not contain control characters';
   const segments = pattern.split(/[:/]/);
   const wildcards = segments.filter((segment) => segment.includes('*'));
