@@ -183,6 +183,23 @@ describe.each(TEST_DATABASES)('registry API on %s: jwks_uri, concurrency, OpenAP
       .expect(404);
   });
 
+  it.each(['/oauth/register', '/admin/clients', '/oauth/token'])(
+    'a malformed JSON body at %s is refused without echoing any of it',
+    async (path) => {
+      const res = await request(server.url)
+        .post(path)
+        .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+        .set('Content-Type', 'application/json')
+        .send('{"client_secret":hunter2-secret-value}');
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        error: 'invalid_request',
+        error_description: 'the request body is not valid JSON',
+      });
+      expect(res.text).not.toContain('hunter2');
+    },
+  );
+
   it('serves OpenAPI at /docs, built from the DTOs', async () => {
     const doc = await request(server.url).get('/docs-json').expect(200);
     expect(Object.keys(doc.body.paths)).toEqual(

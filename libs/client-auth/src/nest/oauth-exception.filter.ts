@@ -122,6 +122,18 @@ export class OAuthEndpointExceptionFilter implements ExceptionFilter {
 }
 
 function describeHttpException(exception: HttpException): string {
+  // Body-parser messages quote the submitted body (which may hold a secret): never echo them.
+  const cause = (exception as { cause?: unknown }).cause;
+  if (
+    cause instanceof SyntaxError ||
+    (cause as { type?: unknown })?.type === 'entity.parse.failed'
+  ) {
+    return 'the request body is not valid JSON';
+  }
+  if (cause instanceof URIError) return 'the request URL is malformed';
+  if ((cause as { type?: unknown })?.type === 'entity.too.large') {
+    return 'the request body is too large';
+  }
   const response = exception.getResponse();
   if (typeof response === 'string') return response;
   const message = (response as { message?: unknown }).message;
