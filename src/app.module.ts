@@ -27,7 +27,18 @@ export function databaseOptions(config: AppConfig): TypeOrmModuleOptions {
     retryDelay: 1000,
   };
   return config.database.type === 'better-sqlite3'
-    ? { ...common, type: 'better-sqlite3', database: config.database.path }
+    ? {
+        ...common,
+        type: 'better-sqlite3',
+        database: config.database.path,
+        // Write-ahead log: readers never wait for the writer, and a commit appends to the log
+        // instead of rewriting pages. `synchronous = NORMAL` is durable across process crashes
+        // (not across power loss, where the last commits may be lost) — see docs/architecture.md.
+        enableWAL: true,
+        prepareDatabase: (db: { pragma(source: string): unknown }) => {
+          db.pragma('synchronous = NORMAL');
+        },
+      }
     : { ...common, type: 'postgres', url: config.database.url };
 }
 
