@@ -171,6 +171,36 @@ describe.each(TEST_DATABASES)('registry API on %s: jwks_uri, concurrency, OpenAP
     expect(read.body.client_name).toBeUndefined();
   });
 
+  it('refuses a signing algorithm no registered key can produce, and an already expired key', async () => {
+    const ec = await generateTestKey('ES256', 'ec-only');
+    const before = await clientCount();
+    const res = await register({
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS256',
+      jwks: { keys: [ec.publicJwk] },
+    }).expect(400);
+    expect(res.body).toMatchObject({ error: 'invalid_client_metadata' });
+    expect(res.body.error_description).toMatch(/^token_endpoint_auth_signing_alg: /);
+    expect(await clientCount()).toBe(before);
+
+    await request(server.url)
+      .post('/admin/clients')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({
+        client_id: 'keyed',
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [ec.publicJwk] },
+      })
+      .expect(201);
+    const other = await generateTestKey('ES256', 'late');
+    const expired = await request(server.url)
+      .post('/admin/clients/keyed/credentials')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ jwk: other.publicJwk, expires_at: '2020-01-01T00:00:00Z' })
+      .expect(400);
+    expect(expired.body.error_description).toMatch(/^expires_at: /);
+  });
+
   it('unknown clients and credentials answer 404 in the OAuth error format', async () => {
     const res = await request(server.url)
       .post('/admin/clients/ghost/credentials/nope/revoke')

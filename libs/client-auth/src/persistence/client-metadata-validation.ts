@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import {
   CLIENT_SECRET_JWT_ALGORITHMS,
+  jwkFitsAlgorithm,
   PRIVATE_KEY_JWT_ALGORITHMS,
 } from '../core/assertion/algorithms.js';
 import { OAuthError } from '../core/errors.js';
@@ -134,6 +135,17 @@ export function validateCreateInput(input: CreateClientInput, maxKeys: number): 
     }
     if (input.jwks !== undefined) keys = validateJwks(input.jwks, maxKeys);
     else if (input.jwksUri !== undefined) jwksUri = validateJwksUri(input.jwksUri);
+    // A registered algorithm no registered key can produce would lock the client out.
+    if (
+      keys &&
+      signingAlg !== undefined &&
+      !keys.some((key) => jwkFitsAlgorithm(key, signingAlg!))
+    ) {
+      throw invalid(
+        'token_endpoint_auth_signing_alg',
+        `no key in jwks can sign with ${signingAlg}`,
+      );
+    }
   } else if (input.federatedOnly === true) {
     throw invalid('federated_only', 'only private_key_jwt clients use federated credentials');
   } else if (input.jwks !== undefined) {

@@ -515,6 +515,9 @@ export class ClientRegistryService {
     const key = validatePublicJwk(jwk, 'jwk');
     const window = validateValidity(validity);
     const now = this.#clock();
+    if (window.expiresAt && window.expiresAt <= now) {
+      throw invalid('expires_at', 'must be in the future');
+    }
     const row = publicKeyRow(clientId, key, window, now);
     await this.#transaction(
       clientId,
