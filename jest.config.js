@@ -20,6 +20,8 @@ const common = {
     '^nestjs-client-auth/core$': '<rootDir>/libs/client-auth/src/core/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // TypeScript first: a stray compiled `.js` beside a source file must never shadow it.
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],
   testEnvironment: 'node',
 };
 

@@ -15,6 +15,7 @@ import {
 } from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/app-config.token.js';
+import { ResourceModule } from './resource/resource.module.js';
 
 /** TypeORM options for the configured database; migrations run at start-up (SPEC S1). */
 export function databaseOptions(config: AppConfig): TypeOrmModuleOptions {
@@ -90,6 +91,7 @@ export class AppModule {
             },
           }),
         }),
+        ResourceModule.forRoot(config),
         OAuthServerModule.forRoot({
           issuer: config.issuer,
           adminApi: true,

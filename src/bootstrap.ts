@@ -36,6 +36,8 @@ export async function createApp(
   // (malformed bodies, unknown paths) answer in the OAuth format.
   app.useGlobalFilters(new OAuthEndpointExceptionFilter());
   app.disable('x-powered-by');
+  // OAuth responses are no-store JSON: an ETag would only cost a hash per response.
+  app.set('etag', false);
   setUpApiDocs(app, config);
   app.enableShutdownHooks();
   return app;
@@ -56,6 +58,7 @@ function setUpApiDocs(app: NestExpressApplication, config: AppConfig): void {
       .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'admin-token')
       .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'initial-access-token')
       .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'registration-access-token')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'access-token')
       .build(),
   );
   SwaggerModule.setup('docs', app, document);

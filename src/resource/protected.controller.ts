@@ -23,8 +23,8 @@ export interface WhoAmIResponse {
  * token, `GET /api/reports` one with the `reports:read` scope. Refusals follow RFC 6750 (401
  * `invalid_token`, 403 `insufficient_scope`, each with `WWW-Authenticate: Bearer`).
  *
- * The filter is bound here because the reference server registers a catch-all filter globally
- * (every other route is an OAuth endpoint), which Nest would otherwise consult first.
+ * The filter is bound explicitly so that the answer never depends on which global filter Nest
+ * consults first (the reference server registers a catch-all one for its OAuth endpoints).
  */
 @ApiTags('protected resource')
 @ApiBearerAuth('access-token')

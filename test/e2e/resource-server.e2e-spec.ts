@@ -22,6 +22,7 @@ import { SignJWT, type JWK } from 'jose';
 import {
   AccessTokenClaims,
   AccessTokenGuard,
+  ClientAuthModule,
   OAuthEndpointExceptionFilter,
   RequiredScopes,
   ResourceServerModule,
@@ -375,6 +376,42 @@ describe('resource server guard', () => {
       expect(res.status).toBe(200);
       expect(jwksFetches()).toBe(1);
     });
+  });
+
+  describe('next to ClientAuthModule (an authorization server protecting an API too)', () => {
+    it.each([['before'], ['after']])(
+      'answers with the RFC 6750 challenge when ResourceServerModule is imported %s it',
+      async (position) => {
+        const resourceServer = ResourceServerModule.forRoot({
+          issuer: TEST_ISSUER,
+          audience: server.config.accessTokenAudience,
+          jwksUri: `${server.url}/oauth/jwks`,
+          jwksCache: { fetch: { allowHosts: ['127.0.0.1'] } },
+          realm: 'reports',
+        });
+        const clientAuth = ClientAuthModule.forRoot({ issuer: TEST_ISSUER, clients: [] });
+        const app = await startApp({
+          imports:
+            position === 'before' ? [resourceServer, clientAuth] : [clientAuth, resourceServer],
+          controllers: [ReportsController],
+        });
+        try {
+          const tampered = await request(app.getHttpServer())
+            .get('/reports')
+            .set('Authorization', `Bearer ${tamper(await issue())}`);
+          expect(tampered.status).toBe(401);
+          expect(tampered.headers['www-authenticate']).toBe(
+            challenge('reports', 'invalid_token', 'the access token signature is invalid'),
+          );
+          const none = await request(app.getHttpServer()).get('/reports');
+          expect(none.status).toBe(401);
+          expect(none.headers['www-authenticate']).toBe('Bearer realm="reports"');
+          expect(none.text).toBe('');
+        } finally {
+          await app.close();
+        }
+      },
+    );
   });
 
   describe('introspection mode (RFC 7662)', () => {

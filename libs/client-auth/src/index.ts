@@ -59,10 +59,8 @@ export { TokenClientRegistry } from './nest/outgoing/token-client.registry.js';
 // Resource server (SPEC S8)
 export { AccessTokenAuthenticationService } from './nest/resource-server/access-token-authentication.service.js';
 export type { AccessTokenAuthenticatedRequest } from './nest/resource-server/access-token-authentication.service.js';
-export {
-  AccessTokenExceptionFilter,
-  writeAccessTokenError,
-} from './nest/resource-server/access-token-exception.filter.js';
+export { AccessTokenExceptionFilter } from './nest/resource-server/access-token-exception.filter.js';
+export { writeAccessTokenError } from './nest/resource-server/write-access-token-error.js';
 export { AccessTokenGuard } from './nest/resource-server/access-token.guard.js';
 export {
   AccessTokenStrategy,
@@ -70,6 +68,7 @@ export {
 } from './nest/resource-server/access-token.strategy.js';
 export {
   ACCESS_TOKEN_STRATEGY,
+  BEARER_REALM,
   DEFAULT_BEARER_REALM,
   REQUIRED_SCOPES_METADATA,
   VERIFIED_ACCESS_TOKEN,

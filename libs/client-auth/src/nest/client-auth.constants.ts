@@ -9,3 +9,10 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** Injection token of the `RemoteKeySetProvider` used for `jwks_uri` clients. */
 export const CLIENT_KEY_SETS = Symbol('ClientKeySets');
+
+/**
+ * Injection token of an optional `ClientAuthObserver` (logs, metrics) that
+ * `ClientAuthenticationService` notifies of every outcome, in addition to the `observer` option.
+ * `ClientAuthMetricsModule` provides it globally.
+ */
+export const CLIENT_AUTH_OBSERVER = Symbol('ClientAuthObserver');

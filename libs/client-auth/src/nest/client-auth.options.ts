@@ -1,3 +1,4 @@
+import type { ClientAuthObserver } from '../core/authenticate-client.js';
 import type { ClientStore } from '../core/clients/client-store.interface.js';
 import type { RemoteKeySetProvider } from '../core/jwks/remote-key-set.interface.js';
 import type { ClientAuthenticationSettings } from '../core/options.js';
@@ -66,4 +67,9 @@ export interface ClientAuthModuleOptions extends ClientAuthenticationSettings {
    * when a credential names no key source (default true; fetched under the `jwks` SSRF rules).
    */
   readonly federation?: { readonly discovery?: boolean };
+  /**
+   * Notified of every authentication outcome (reason codes, timings) — for logs and metrics.
+   * A provider bound to `CLIENT_AUTH_OBSERVER` (e.g. by `ClientAuthMetricsModule`) is notified too.
+   */
+  readonly observer?: ClientAuthObserver;
 }

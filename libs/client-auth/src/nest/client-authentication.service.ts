@@ -1,6 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ClientAuthenticator } from '../core/authenticate-client.js';
+import { ClientAuthenticator, type ClientAuthObserver } from '../core/authenticate-client.js';
 import type { ClientStore } from '../core/clients/client-store.interface.js';
 import { ClientAuthError } from '../core/errors.js';
 import { FederatedIssuerDiscovery } from '../core/federation/issuer-discovery.js';
@@ -8,7 +8,7 @@ import { JwksFetcher } from '../core/jwks/jwks-fetcher.js';
 import type { RemoteKeySetProvider } from '../core/jwks/remote-key-set.interface.js';
 import type { ReplayStore } from '../core/replay/replay-store.interface.js';
 import type { AuthenticatedClient, TokenEndpointAuthMethod } from '../core/types.js';
-import { CLIENT_KEY_SETS } from './client-auth.constants.js';
+import { CLIENT_AUTH_OBSERVER, CLIENT_KEY_SETS } from './client-auth.constants.js';
 import {
   InjectClientAuthOptions,
   InjectClientStore,
@@ -38,13 +38,16 @@ export class ClientAuthenticationService {
     @InjectClientStore() clientStore: ClientStore,
     @InjectReplayStore() replayStore: ReplayStore,
     @Inject(CLIENT_KEY_SETS) keySets: RemoteKeySetProvider,
+    @Optional() @Inject(CLIENT_AUTH_OBSERVER) injectedObserver?: ClientAuthObserver,
   ) {
     const { allowHosts, timeoutMs, maxBytes } = options.jwks ?? {};
+    const observer = bothObservers(options.observer, injectedObserver);
     this.authenticator = new ClientAuthenticator({
       settings: options,
       clientStore,
       replayStore,
       keySets,
+      ...(observer && { observer }),
       ...(options.federation?.discovery !== false && {
         issuerDiscovery: new FederatedIssuerDiscovery({
           fetcher: new JwksFetcher({ allowHosts, timeoutMs, maxBytes }),
@@ -96,4 +99,25 @@ export class ClientAuthenticationService {
     const path = (req.originalUrl ?? req.url).split('?')[0];
     return this.baseUrl + path;
   }
+}
+
+/** One observer notifying both (either may be absent); each call is isolated from the other. */
+function bothObservers(
+  a: ClientAuthObserver | undefined,
+  b: ClientAuthObserver | undefined,
+): ClientAuthObserver | undefined {
+  if (!a || !b || a === b) return a ?? b;
+  const each = (call: (observer: ClientAuthObserver) => void) => {
+    for (const observer of [a, b]) {
+      try {
+        call(observer);
+      } catch {
+        // reporting never changes the outcome
+      }
+    }
+  };
+  return {
+    onSuccess: (event) => each((observer) => observer.onSuccess?.(event)),
+    onFailure: (event) => each((observer) => observer.onFailure?.(event)),
+  };
 }

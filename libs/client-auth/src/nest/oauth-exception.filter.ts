@@ -6,8 +6,10 @@ import {
   Logger,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { AccessTokenError } from '../core/access-token/access-token-error.js';
 import { OAuthError, type OAuthErrorCode } from '../core/errors.js';
 import { requestIdOf } from './request-id.js';
+import { writeAccessTokenError } from './resource-server/write-access-token-error.js';
 
 /** The RFC 6749 §5.2 error body. */
 export interface OAuthErrorBody {
@@ -52,6 +54,8 @@ export class OAuthExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    // Resource server (SPEC S8): RFC 6750 §3 challenge, whichever global filter Nest picks.
+    if (exception instanceof AccessTokenError) return writeAccessTokenError(req, res, exception);
     if (exception.status >= 500) {
       this.logger.error(
         `${exception.error}: ${describeCause(exception)} request=${requestIdOf(req, res)}`,

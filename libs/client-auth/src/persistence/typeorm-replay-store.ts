@@ -26,12 +26,24 @@ export interface TypeOrmReplayStoreOptions {
  * ```
  */
 export class TypeOrmReplayStore implements ReplayStore {
+  #insertSql?: string;
+
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: TypeOrmReplayStoreOptions = {},
   ) {}
+
+  /** The INSERT statement, built once the DataSource's metadata exists. */
+  #insert(): string {
+    if (this.#insertSql === undefined) {
+      const table = this.dataSource.getMetadata(UsedAssertionEntity).tablePath;
+      const values = this.dataSource.options.type === 'postgres' ? '$1, $2' : '?, ?';
+      this.#insertSql = `INSERT INTO "${table}" ("key", "expires_at") VALUES (${values})`;
+    }
+    return this.#insertSql;
+  }
 
   /**
    * Records `key` until `expiresAt`; `true` on first use, `false` on a replay (SPEC S5). A key
@@ -44,14 +56,9 @@ export class TypeOrmReplayStore implements ReplayStore {
     }
     try {
       // Never inside another flow's SQLite transaction: a rollback there must not undo this.
+      // One parameterised INSERT, without the query builder's per-call metadata work (hot path).
       await serializeWrite(this.dataSource, () =>
-        this.dataSource
-          .createQueryBuilder()
-          .insert()
-          .into(UsedAssertionEntity)
-          .values({ key, expiresAt })
-          .updateEntity(false)
-          .execute(),
+        this.dataSource.query(this.#insert(), [key, expiresAt.getTime()]),
       );
       return true;
     } catch (error) {

@@ -25,7 +25,10 @@ export function subjectPatternProblem(pattern: string): string | undefined {
     return '"*" may only stand for a whole segment between ":" or "/" separators';
   }
   if (wildcards.length > MAX_WILDCARDS) return `at most ${MAX_WILDCARDS} "*" segments`;
-  if (wildcards.length === segments.length) return 'must contain at least one literal segment';
+  // An empty segment is no literal: `*:` would match nearly any one-segment subject.
+  if (!segments.some((segment) => segment !== '*' && segment !== '')) {
+    return 'must contain at least one literal segment';
+  }
   return undefined;
 }
 

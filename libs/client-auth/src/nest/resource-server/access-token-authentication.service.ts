@@ -7,13 +7,19 @@ import { requireScopes } from '../../core/access-token/scopes.js';
 import type { VerifiedAccessToken } from '../../core/access-token/verify-access-token.js';
 import { DependencyUnavailableError } from '../../core/errors.js';
 import { requestIdOf } from '../request-id.js';
-import { VERIFIED_ACCESS_TOKEN } from './resource-server.constants.js';
+import {
+  BEARER_REALM,
+  DEFAULT_BEARER_REALM,
+  VERIFIED_ACCESS_TOKEN,
+} from './resource-server.constants.js';
 import { InjectResourceServerOptions } from './resource-server.decorators.js';
 import type { ResourceServerModuleOptions } from './resource-server.options.js';
 
 /** An Express request after access token verification. */
 export type AccessTokenAuthenticatedRequest = Request & {
   [VERIFIED_ACCESS_TOKEN]?: VerifiedAccessToken;
+  /** The realm of the challenge, recorded for whichever exception filter answers a refusal. */
+  [BEARER_REALM]?: string;
 };
 
 /**
@@ -40,6 +46,7 @@ export class AccessTokenAuthenticationService {
    */
   async authenticate(req: Request): Promise<VerifiedAccessToken> {
     const holder = req as AccessTokenAuthenticatedRequest;
+    holder[BEARER_REALM] = this.options.realm ?? DEFAULT_BEARER_REALM;
     const known = holder[VERIFIED_ACCESS_TOKEN];
     if (known) return known;
     try {
@@ -66,6 +73,8 @@ export class AccessTokenAuthenticationService {
    * @throws AccessTokenError `scope_insufficient` (403 `insufficient_scope`).
    */
   requireScopes(req: Request, token: VerifiedAccessToken, required: readonly string[]): void {
+    (req as AccessTokenAuthenticatedRequest)[BEARER_REALM] =
+      this.options.realm ?? DEFAULT_BEARER_REALM;
     try {
       requireScopes(token, required);
     } catch (error) {

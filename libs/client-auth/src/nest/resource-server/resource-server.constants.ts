@@ -9,3 +9,6 @@ export const VERIFIED_ACCESS_TOKEN = 'oauthAccessToken';
 
 /** The default `realm` of the `WWW-Authenticate: Bearer` challenge (RFC 6750 §3). */
 export const DEFAULT_BEARER_REALM = 'api';
+
+/** Where the realm of the route's challenge is kept on the request (set by the guard's service). */
+export const BEARER_REALM = 'oauthBearerRealm';
