@@ -292,25 +292,12 @@ export class ClientAuthenticator {
       });
     }
     if (credential.replay === 'single_use') {
-      const until = verified.exp + this.settings.clockLeewaySeconds;
-      let first: boolean;
-      try {
-        first = await this.options.replayStore.consume(
-          replayKey('federated', issuer, verified.jti!),
-          new Date(until * 1000),
-        );
-      } catch (cause) {
-        throw asDependencyError('replay-store', cause);
-      }
-      if (!first) {
-        throw new ClientAuthError({
-          reason: 'jti_replayed',
-          detail: 'the token jti was already used and the credential is single-use',
-          exposeDetail: true,
-          claim: 'jti',
-          clientId: client.clientId,
-        });
-      }
+      await this.consumeJti(
+        replayKey('federated', issuer, verified.jti!),
+        verified.exp + this.settings.clockLeewaySeconds,
+        client.clientId,
+        'the token jti was already used and the credential is single-use',
+      );
     }
     return {
       clientId: client.clientId,
@@ -428,24 +415,12 @@ export class ClientAuthenticator {
     const cap = client.maxAssertionLifetimeSeconds ?? this.settings.maxAssertionLifetimeSeconds;
     const nowSeconds = Math.floor(now.getTime() / 1000);
     const until = Math.min(verified.exp, nowSeconds + cap + leeway) + leeway;
-    let first: boolean;
-    try {
-      first = await this.options.replayStore.consume(
-        replayKey(verified.method, client.clientId, verified.jti),
-        new Date(until * 1000),
-      );
-    } catch (cause) {
-      throw asDependencyError('replay-store', cause);
-    }
-    if (!first) {
-      throw new ClientAuthError({
-        reason: 'jti_replayed',
-        detail: 'the assertion jti was already used',
-        exposeDetail: true,
-        claim: 'jti',
-        clientId: client.clientId,
-      });
-    }
+    await this.consumeJti(
+      replayKey(verified.method, client.clientId, verified.jti),
+      until,
+      client.clientId,
+      'the assertion jti was already used',
+    );
     return {
       clientId: client.clientId,
       method: verified.method,
@@ -461,6 +436,30 @@ export class ClientAuthenticator {
         ...(verified.typ !== undefined ? { typ: verified.typ } : {}),
       },
     };
+  }
+
+  /** S2.7 / S5: records the `jti` until `until` (epoch seconds); a second use is `jti_replayed`. */
+  private async consumeJti(
+    key: string,
+    until: number,
+    clientId: string,
+    detail: string,
+  ): Promise<void> {
+    let first: boolean;
+    try {
+      first = await this.options.replayStore.consume(key, new Date(until * 1000));
+    } catch (cause) {
+      throw asDependencyError('replay-store', cause);
+    }
+    if (!first) {
+      throw new ClientAuthError({
+        reason: 'jti_replayed',
+        detail,
+        exposeDetail: true,
+        claim: 'jti',
+        clientId,
+      });
+    }
   }
 
   private reportSuccess(

@@ -851,58 +851,51 @@ export class ClientRegistryService {
 
   /** Audit events, newest first (SPEC S3). */
   async listAuditEvents(query: ListEventsQuery = {}): Promise<AuditEvent[]> {
-    const limit = boundedInteger(query.limit ?? 50, 1, 500, 'limit');
-    try {
-      const builder = this.dataSource
-        .getRepository(AuditEventEntity)
-        .createQueryBuilder('e')
-        .orderBy('e.at', 'DESC')
-        .addOrderBy('e.id', 'DESC')
-        .take(limit);
-      if (query.clientId !== undefined) {
-        builder.andWhere('e.client_id = :clientId', { clientId: query.clientId });
-      }
-      if (query.before !== undefined) {
-        builder.andWhere('e.at < :before', { before: query.before.getTime() });
-      }
-      return (await builder.getMany()).map((event) => ({
-        id: event.id,
-        at: event.at,
-        actor: event.actor,
-        action: event.action,
-        ...(event.clientId !== null && { clientId: event.clientId }),
-        details: event.details,
-      }));
-    } catch (cause) {
-      throw new DependencyUnavailableError('client-registry', { cause });
-    }
+    const events = await this.#newest(AuditEventEntity, query);
+    return events.map((event) => ({
+      id: event.id,
+      at: event.at,
+      actor: event.actor,
+      action: event.action,
+      ...(event.clientId !== null && { clientId: event.clientId }),
+      details: event.details,
+    }));
   }
 
   /** Recent authentication failures, newest first (SPEC S2.9, S3). */
   async listFailures(query: ListEventsQuery = {}): Promise<AuthFailureRecord[]> {
+    const failures = await this.#newest(AuthFailureEntity, query);
+    return failures.map((failure) => ({
+      id: failure.id,
+      at: failure.at,
+      ...(failure.clientId !== null && { clientId: failure.clientId }),
+      reason: failure.reason,
+      ...(failure.method !== null && { method: failure.method }),
+      ...(failure.requestId !== null && { requestId: failure.requestId }),
+      detail: failure.detail,
+    }));
+  }
+
+  /** The newest rows of a time-ordered table (`at`, `id`, `client_id`), filtered and bounded. */
+  async #newest<T extends AuditEventEntity | AuthFailureEntity>(
+    entity: new () => T,
+    query: ListEventsQuery,
+  ): Promise<T[]> {
     const limit = boundedInteger(query.limit ?? 50, 1, 500, 'limit');
     try {
       const builder = this.dataSource
-        .getRepository(AuthFailureEntity)
-        .createQueryBuilder('f')
-        .orderBy('f.at', 'DESC')
-        .addOrderBy('f.id', 'DESC')
+        .getRepository<T>(entity)
+        .createQueryBuilder('r')
+        .orderBy('r.at', 'DESC')
+        .addOrderBy('r.id', 'DESC')
         .take(limit);
       if (query.clientId !== undefined) {
-        builder.andWhere('f.client_id = :clientId', { clientId: query.clientId });
+        builder.andWhere('r.client_id = :clientId', { clientId: query.clientId });
       }
       if (query.before !== undefined) {
-        builder.andWhere('f.at < :before', { before: query.before.getTime() });
+        builder.andWhere('r.at < :before', { before: query.before.getTime() });
       }
-      return (await builder.getMany()).map((failure) => ({
-        id: failure.id,
-        at: failure.at,
-        ...(failure.clientId !== null && { clientId: failure.clientId }),
-        reason: failure.reason,
-        ...(failure.method !== null && { method: failure.method }),
-        ...(failure.requestId !== null && { requestId: failure.requestId }),
-        detail: failure.detail,
-      }));
+      return await builder.getMany();
     } catch (cause) {
       throw new DependencyUnavailableError('client-registry', { cause });
     }
