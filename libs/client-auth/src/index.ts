@@ -82,3 +82,10 @@ export { ResourceServerModule } from './nest/resource-server/resource-server.mod
 export { RESOURCE_SERVER_OPTIONS } from './nest/resource-server/resource-server.module-definition.js';
 export type { ResourceServerModuleExtras } from './nest/resource-server/resource-server.module-definition.js';
 export type { ResourceServerModuleOptions } from './nest/resource-server/resource-server.options.js';
+
+// Operations (SPEC S10): metrics, readiness checks, rate limits
+export { CLIENT_AUTH_OBSERVER } from './nest/client-auth.constants.js';
+export * from './ops/index.js';
+
+// Redis: shared replay store and client invalidation broadcast (SPEC S5, S10)
+export * from './redis/index.js';

@@ -265,10 +265,18 @@ export class ClientAuthenticator {
       });
     }
     const usableCredentials = found.filter((credential) => usable(credential, now));
-    if (usableCredentials.length === 0) {
+    // The credentials the request may use: those of the client it names, when it names one.
+    const relevant =
+      clientId === undefined
+        ? found
+        : found.filter((credential) => credential.clientId === clientId);
+    if (
+      usableCredentials.length === 0 ||
+      (relevant.length > 0 && !relevant.some((credential) => usable(credential, now)))
+    ) {
       throw new ClientAuthError({
         reason: 'federated_issuer_unknown',
-        detail: `every federated credential of ${issuer} is revoked, expired or not yet valid`,
+        detail: `every federated credential ${clientId === undefined ? '' : `of ${clientId} `}for ${issuer} is revoked, expired or not yet valid`,
         claim: 'iss',
         ...(clientId !== undefined && { clientId }),
       });

@@ -89,6 +89,8 @@ export interface FederatedCredential {
   readonly expiresAt?: Date;
   /** Operator's label. */
   readonly name?: string;
+  /** When it last authenticated the client (bookkeeping; not used by verification). */
+  readonly lastUsedAt?: Date;
 }
 
 /** A client as client authentication needs it (SPEC S2, S3). */

@@ -187,5 +187,6 @@ export function presentFederatedCredential(credential: FederatedCredential, now:
     status: state,
     not_before: credential.notBefore?.toISOString() ?? null,
     expires_at: credential.expiresAt?.toISOString() ?? null,
+    last_used_at: credential.lastUsedAt?.toISOString() ?? null,
   };
 }

@@ -92,5 +92,6 @@ export function toFederatedCredential(row: FederatedCredentialEntity): Federated
     notBefore: row.notBefore,
     ...(row.expiresAt !== null && { expiresAt: row.expiresAt }),
     ...(row.name !== null && { name: row.name }),
+    ...(row.lastUsedAt !== null && { lastUsedAt: row.lastUsedAt }),
   };
 }

@@ -408,13 +408,17 @@ export class TypeOrmClientStore implements ClientStore {
       });
     await update.execute();
     for (const [credentialId, at] of pending.credentials) {
-      await this.dataSource
-        .createQueryBuilder()
-        .update(ClientCredentialEntity)
-        .set({ lastUsedAt: new Date(at) })
-        .where('id = :credentialId AND client_id = :clientId', { credentialId, clientId })
-        .andWhere('(last_used_at IS NULL OR last_used_at < :at)', { at })
-        .execute();
+      // A key or secret, or a federated credential (SPEC S9): ids are UUIDs, so at most one matches.
+      for (const table of [ClientCredentialEntity, FederatedCredentialEntity]) {
+        const result = await this.dataSource
+          .createQueryBuilder()
+          .update(table)
+          .set({ lastUsedAt: new Date(at) })
+          .where('id = :credentialId AND client_id = :clientId', { credentialId, clientId })
+          .andWhere('(last_used_at IS NULL OR last_used_at < :at)', { at })
+          .execute();
+        if (result.affected) break;
+      }
     }
   }
 

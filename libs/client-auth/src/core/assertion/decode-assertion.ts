@@ -33,7 +33,8 @@ function decodeJsonObject(part: string, what: string, clientId?: string): Record
  * Size-caps and decodes a client assertion without verifying it (SPEC S2.2):
  * - longer than `maxBytes` (UTF-8) → `assertion_too_large`, checked before any parsing;
  * - not a JWS Compact Serialization of three base64url parts (RFC 7515 §7.1) whose header and
- *   payload are JSON objects (RFC 7519 §7.2) → `assertion_malformed`.
+ *   payload are JSON objects (RFC 7519 §7.2), or a signature not in canonical base64url (pad
+ *   bits set, RFC 4648 §3.5) → `assertion_malformed`.
  * Both answer `invalid_client` with the generic description (nothing is verified yet).
  */
 export function decodeAssertion(
@@ -58,6 +59,12 @@ export function decodeAssertion(
   }
   if (signature.length % 4 === 1) {
     throw malformed('the assertion signature is not base64url-encoded', clientId);
+  }
+  // RFC 7515 §2 base64url, canonical (RFC 4648 §3.5: decoders MAY reject nonzero pad bits): a
+  // last character differing only in its unused bits decodes to the same bytes, and would let
+  // a second spelling of one signed assertion authenticate.
+  if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) {
+    throw malformed('the assertion signature is not canonical base64url', clientId);
   }
   return {
     header: decodeJsonObject(header, 'header', clientId),

@@ -1,6 +1,7 @@
 import { compactVerify, type CryptoKey, type JWK } from 'jose';
 import { ClientAuthError, type ClientAuthReason } from '../errors.js';
 import { importHmacKey, importVerificationKey } from '../crypto/key-import.js';
+import { JwksFetchError } from '../jwks/jwks-errors.js';
 import type { KeySetSnapshot, RemoteKeySetProvider } from '../jwks/remote-key-set.interface.js';
 import type { ClientAuthenticationSettings } from '../options.js';
 import type {
@@ -280,7 +281,8 @@ export async function verifyClientAssertion(
       try {
         return await ctx.keySets.refresh(uri);
       } catch (cause) {
-        throw reject('jwks_unavailable', 'the client key set could not be refreshed', { cause });
+        const detail = `the client key set could not be refreshed${keySetFailure(cause)}`;
+        throw reject('jwks_unavailable', detail, { cause });
       }
     };
 
@@ -288,7 +290,8 @@ export async function verifyClientAssertion(
     try {
       snapshot = await ctx.keySets.get(uri);
     } catch (cause) {
-      throw reject('jwks_unavailable', 'the client key set could not be obtained', { cause });
+      const detail = `the client key set could not be obtained${keySetFailure(cause)}`;
+      throw reject('jwks_unavailable', detail, { cause });
     }
     let selection = fromSnapshot(snapshot);
     if (!Array.isArray(selection)) {
@@ -423,4 +426,13 @@ export async function verifyClientAssertion(
     audienceForm,
     ...(typ !== undefined ? { typ: typ as string } : {}),
   };
+}
+
+/**
+ * Why a key set could not be had, for the operator's detail (logs, failure record; never the
+ * response before the signature is verified): the fetch reason code and its message, which
+ * names the origin and the rule, never a key or a credential.
+ */
+function keySetFailure(cause: unknown): string {
+  return cause instanceof JwksFetchError ? ` (${cause.reason}: ${cause.message})` : '';
 }

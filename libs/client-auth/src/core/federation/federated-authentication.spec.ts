@@ -208,7 +208,12 @@ const mint = (idp: TestIssuer, options: Partial<ServiceAccountTokenOptions> = {}
 
 /** A ledger token matching `fc-pattern` (lifetime within its 600 s cap). */
 const ledger = (options: Partial<ServiceAccountTokenOptions> = {}) =>
-  mint(idpA, { namespace: 'ledger', serviceAccount: 'reconciler', lifetimeSeconds: 600, ...options });
+  mint(idpA, {
+    namespace: 'ledger',
+    serviceAccount: 'reconciler',
+    lifetimeSeconds: 600,
+    ...options,
+  });
 
 async function refusal(promise: Promise<unknown>): Promise<ClientAuthError> {
   const error = await promise.then(
@@ -401,7 +406,8 @@ const refusals: RefusalCase[] = [
     name: 'an audience with a trailing slash (named as a near miss)',
     token: async () => mint(idpA, { audience: [`${AS}/`] }),
     reason: 'federated_audience_mismatch',
-    detail: /near miss: "https:\/\/as\.example\.com\/" differs from "https:\/\/as\.example\.com" by a trailing slash/,
+    detail:
+      /near miss: "https:\/\/as\.example\.com\/" differs from "https:\/\/as\.example\.com" by a trailing slash/,
   },
   {
     name: 'no audience at all',
@@ -573,6 +579,26 @@ const refusals: RefusalCase[] = [
     },
   },
   {
+    name: 'a revoked credential of the named client while another client trusts the issuer',
+    token: async () => mint(idpC),
+    body: { client_id: 'discovered' },
+    reason: 'federated_issuer_unknown',
+    detail: 'every federated credential of discovered for',
+    recordedClient: 'discovered',
+    setup: {
+      edit: (clients) => [
+        ...clients.map((c) =>
+          c.clientId === 'discovered'
+            ? registration('discovered', [
+                federated('discovered', idpC.issuer, { status: 'revoked' }),
+              ])
+            : c,
+        ),
+        registration('other', [federated('other', idpC.issuer, { subject: SHIPPING })]),
+      ],
+    },
+  },
+  {
     name: 'an expired credential',
     token: async () => mint(idpC),
     reason: 'federated_issuer_unknown',
@@ -654,13 +680,30 @@ describe('federated credentials: refused', () => {
   });
 
   it.each([
-    ['before the signature', 'federated_issuer_unknown', () => mint(idpA, { iss: 'https://x.example' })],
-    ['for a forged signature', 'signature_invalid', () => mint(idpA, { iss: idpB.issuer, sub: SHIPPING, kid: idpB.key.kid })],
-    ['for a key the issuer lacks', 'kid_unknown', () => mint(idpA, { iss: idpB.issuer, sub: SHIPPING })],
+    [
+      'before the signature',
+      'federated_issuer_unknown',
+      () => mint(idpA, { iss: 'https://x.example' }),
+    ],
+    [
+      'for a forged signature',
+      'signature_invalid',
+      () => mint(idpA, { iss: idpB.issuer, sub: SHIPPING, kid: idpB.key.kid }),
+    ],
+    [
+      'for a key the issuer lacks',
+      'kid_unknown',
+      () => mint(idpA, { iss: idpB.issuer, sub: SHIPPING }),
+    ],
     ['for unavailable keys', 'federated_keys_unavailable', () => mint(idpD)],
     ['for the wrong client', 'federated_client_mismatch', () => mint(idpA)],
   ])('keeps the description generic %s', async (_when, reason, token) => {
-    const error = await refusal(harness().authenticate(await token(), reason === 'federated_client_mismatch' ? { client_id: 'shipping' } : {}));
+    const error = await refusal(
+      harness().authenticate(
+        await token(),
+        reason === 'federated_client_mismatch' ? { client_id: 'shipping' } : {},
+      ),
+    );
     expect(error.reason).toBe(reason);
     expect(error.description).toBe(GENERIC_CLIENT_AUTH_DESCRIPTION);
   });
@@ -675,7 +718,45 @@ describe('federated credentials: refused', () => {
       claim: 'jti',
       description: 'the token jti was already used and the credential is single-use',
     });
-    expect(h.store.failures.at(-1)).toMatchObject({ reason: 'jti_replayed', clientId: 'payments-api' });
+    expect(h.store.failures.at(-1)).toMatchObject({
+      reason: 'jti_replayed',
+      clientId: 'payments-api',
+    });
+  });
+
+  describe('credentials of one issuer with different key sources', () => {
+    let attacker: TestKeyPair;
+    beforeAll(async () => {
+      attacker = await generateTestKey('ES256');
+    });
+    /** `mallory` trusts idpC's issuer name with a key of its own, listed before `discovered`. */
+    const withMallory = (clients: RegisteredClient[]) => [
+      registration('mallory', [
+        federated('mallory', idpC.issuer, {
+          subject: serviceAccountSubject('mallory', 'app'),
+          jwks: { keys: [attacker.publicJwk] },
+        }),
+      ]),
+      ...clients,
+    ];
+
+    it('a key registered for one client cannot vouch for another client’s credential', async () => {
+      const h = harness({ edit: withMallory });
+      // Signed with mallory's key, claiming idpC's issuer and the subject `discovered` trusts.
+      const forged = await mint(idpC, { key: attacker });
+      const error = await refusal(h.authenticate(forged));
+      expect(error.reason).toBe('federated_subject_mismatch');
+      expect(h.store.successes).toHaveLength(0);
+    });
+
+    it('each credential’s own key source verifies its tokens', async () => {
+      const h = harness({ edit: withMallory });
+      await expect(h.authenticate(await mint(idpC))).resolves.toMatchObject({
+        clientId: 'discovered',
+      });
+      const own = await mint(idpC, { key: attacker, serviceAccount: 'app', namespace: 'mallory' });
+      await expect(h.authenticate(own)).resolves.toMatchObject({ clientId: 'mallory' });
+    });
   });
 
   it('a refused token never consumes its jti', async () => {
@@ -709,10 +790,6 @@ describe('federated credentials: refused', () => {
   });
 
   describe('the header rules of SPEC S2.4', () => {
-    let key: TestKeyPair;
-    beforeAll(async () => {
-      key = idpA.key;
-    });
     const claims = () => ({
       iss: idpA.issuer,
       sub: BILLING,
@@ -721,27 +798,28 @@ describe('federated credentials: refused', () => {
       iat: NOW_S,
       jti: 'header-test',
     });
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    /** Signed with idpA's key (a trusted key), with extra header members. */
+    const withHeader = (header: Record<string, unknown>) =>
+      signJws(
+        { alg: 'ES256', kid: idpA.key.kid, ...header },
+        claims(),
+        idpA.key.privateKey as SigningKey,
+      );
 
-    it.each([
-      ['an HMAC algorithm', { alg: 'HS256' }, 'alg_not_allowed'],
-      ['alg none', { alg: 'none' }, 'alg_not_allowed'],
-      ['an embedded jwk', { jwk: { kty: 'EC' } }, 'header_key_forbidden'],
-      ['a jku', { jku: 'https://evil.example/jwks' }, 'header_key_forbidden'],
-      ['an x5c chain', { x5c: ['MIIB'] }, 'header_key_forbidden'],
-      ['a crit parameter', { crit: ['exp'] }, 'crit_unsupported'],
-    ])('refuses %s', async (_what, header, reason) => {
-      const h = harness();
-      const jws =
-        header.alg === 'HS256'
-          ? await signJws({ ...header, kid: key.kid }, claims(), new Uint8Array(32).fill(7))
-          : header.alg === 'none'
-            ? `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.`
-            : await signJws(
-                { alg: 'ES256', kid: key.kid, ...header },
-                claims(),
-                key.privateKey as SigningKey,
-              );
-      const error = await refusal(h.authenticate(jws));
+    it.each<[string, () => Promise<string>, ClientAuthReason]>([
+      [
+        'an HMAC algorithm',
+        () => signJws({ alg: 'HS256', kid: idpA.key.kid }, claims(), new Uint8Array(32).fill(7)),
+        'alg_not_allowed',
+      ],
+      ['alg none', async () => `${b64({ alg: 'none' })}.${b64(claims())}.`, 'alg_not_allowed'],
+      ['an embedded jwk', () => withHeader({ jwk: { kty: 'EC' } }), 'header_key_forbidden'],
+      ['a jku', () => withHeader({ jku: 'https://evil.example/jwks' }), 'header_key_forbidden'],
+      ['an x5c chain', () => withHeader({ x5c: ['MIIB'] }), 'header_key_forbidden'],
+      ['a crit parameter', () => withHeader({ crit: ['exp'] }), 'crit_unsupported'],
+    ])('refuses %s', async (_what, build, reason) => {
+      const error = await refusal(harness().authenticate(await build()));
       expect(error.reason).toBe(reason);
     });
   });
@@ -749,8 +827,13 @@ describe('federated credentials: refused', () => {
   it('a token whose payload has been altered fails its signature', async () => {
     const token = await mint(idpA);
     const [header, payload, signature] = token.split('.') as [string, string, string];
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-    const altered = Buffer.from(JSON.stringify({ ...claims, namespace: 'ledger' })).toString('base64url');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
+    const altered = Buffer.from(JSON.stringify({ ...claims, namespace: 'ledger' })).toString(
+      'base64url',
+    );
     const error = await refusal(harness().authenticate(`${header}.${altered}.${signature}`));
     expect(error.reason).toBe('signature_invalid');
   });

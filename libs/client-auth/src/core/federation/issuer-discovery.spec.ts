@@ -159,7 +159,11 @@ describe('FederatedIssuerDiscovery', () => {
 
   it.each([
     ['no jwks_uri', { status: 200, body: { issuer: 'SELF' } }, 'has no jwks_uri'],
-    ['a non-string jwks_uri', { status: 200, body: { issuer: 'SELF', jwks_uri: 7 } }, 'no jwks_uri'],
+    [
+      'a non-string jwks_uri',
+      { status: 200, body: { issuer: 'SELF', jwks_uri: 7 } },
+      'no jwks_uri',
+    ],
     ['JSON null', { status: 200, body: null }, 'is not a JSON object'],
     ['a JSON string', { status: 200, body: 'hello' }, 'is not a JSON object'],
   ])('refuses a document with %s', async (_what, served, message) => {

@@ -83,7 +83,8 @@ export async function verifyFederatedAssertion(
   if ('crit' in header) throw fail('crit_unsupported', 'the header has a crit parameter');
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
 
-  await verifySignature(assertion, alg, kid, issuer, candidates, context);
+  // Only credentials whose own key source verified the signature may match below.
+  candidates = await verifySignature(assertion, alg, kid, issuer, candidates, context);
 
   // Claims common to every credential of the issuer.
   const now = Math.floor(context.now.getTime() / 1000);
@@ -192,12 +193,65 @@ export async function verifyFederatedAssertion(
   };
 }
 
+/** At most this many distinct key sources of one issuer are tried for one token. */
+const MAX_KEY_SOURCES = 5;
+
+/** Which keys a credential trusts: its static set, its `jwks_uri`, or discovery of the issuer. */
+function keySourceOf(credential: FederatedCredential): string {
+  if (credential.jwks) return `jwks:${JSON.stringify(credential.jwks.keys)}`;
+  if (credential.jwksUri) return `uri:${credential.jwksUri}`;
+  return 'discovery';
+}
+
+const SIGNATURE_FAILURE_RANK: Partial<Record<ClientAuthReason, number>> = {
+  federated_keys_unavailable: 1,
+  kid_unknown: 2,
+  signature_invalid: 3,
+};
+
+/**
+ * Verifies the signature with the key source of each group of candidates (credentials of one
+ * issuer may name different sources, e.g. two clients' registrations) and resolves the
+ * candidates whose own source verified it: keys trusted by one credential never vouch for
+ * another credential's subject. When no source verifies, the most specific failure is thrown.
+ */
 async function verifySignature(
   assertion: string,
   alg: string,
   kid: string | undefined,
   issuer: string,
   candidates: readonly FederatedCredential[],
+  context: FederatedAssertionContext,
+): Promise<readonly FederatedCredential[]> {
+  const groups = new Map<string, FederatedCredential[]>();
+  for (const candidate of candidates) {
+    const source = keySourceOf(candidate);
+    const group = groups.get(source);
+    if (group) group.push(candidate);
+    else groups.set(source, [candidate]);
+  }
+  const verified: FederatedCredential[] = [];
+  let failure: ClientAuthError | undefined;
+  for (const group of [...groups.values()].slice(0, MAX_KEY_SOURCES)) {
+    try {
+      await verifyWithKeySource(assertion, alg, kid, issuer, group[0]!, context);
+      verified.push(...group);
+    } catch (error) {
+      if (!(error instanceof ClientAuthError)) throw error;
+      const rank = (e: ClientAuthError) => SIGNATURE_FAILURE_RANK[e.reason] ?? 0;
+      if (!failure || rank(error) > rank(failure)) failure = error;
+    }
+  }
+  if (verified.length === 0) throw failure!;
+  return verified;
+}
+
+async function verifyWithKeySource(
+  assertion: string,
+  alg: string,
+  kid: string | undefined,
+  issuer: string,
+  credential: FederatedCredential,
   context: FederatedAssertionContext,
 ): Promise<void> {
   const attempt = async (keys: readonly JWK[]): Promise<'ok' | 'no_key' | 'bad'> => {
@@ -224,10 +278,9 @@ async function verifySignature(
       : fail('signature_invalid', `the token signature does not verify with ${issuer}'s keys`);
   };
 
-  const configured = candidates.find((c) => c.jwks)?.jwks;
-  if (configured) return outcome(await attempt(configured.keys));
+  if (credential.jwks) return outcome(await attempt(credential.jwks.keys));
 
-  let uri = candidates.find((c) => c.jwksUri)?.jwksUri;
+  let uri = credential.jwksUri;
   try {
     if (!uri) {
       if (!context.discovery) {

@@ -25,6 +25,11 @@ const MIN_RSA_BITS = 2048;
 /** Largest RSA modulus accepted: bounds the verification cost of a hostile key. */
 const MAX_RSA_BITS = 16384;
 const MAX_KID_LENGTH = 256;
+/**
+ * Deepest nesting of arrays and objects accepted in one key (a key with `x5c` has 2 levels).
+ * Deeper keys are refused before they are copied and frozen, which recurse.
+ */
+const MAX_KEY_NESTING = 32;
 
 /** Private and symmetric members (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -85,6 +90,18 @@ function bitLength(bytes: Buffer): number {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether `value` holds more than `maxDepth` levels of arrays/objects (checked iteratively). */
+function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: [unknown, number][] = [[value, 0]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= maxDepth) return true;
+    for (const member of Object.values(current)) pending.push([member, depth + 1]);
+  }
+  return false;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -208,6 +225,13 @@ function parseKey(
 ): JWK | undefined {
   if (!isPlainObject(value)) throw new InvalidJwksError('must be a JSON object', { index });
   const kid = typeof value.kid === 'string' ? value.kid : undefined;
+  if (nestsDeeperThan(value, MAX_KEY_NESTING)) {
+    // A hostile set (a 64 KiB body nests thousands of levels) must not exhaust the stack.
+    throw new InvalidJwksError(`nests arrays or objects more than ${MAX_KEY_NESTING} levels deep`, {
+      index,
+      kid,
+    });
+  }
   let unusable: UnusableKey | undefined;
   try {
     unusable = checkKey(value);

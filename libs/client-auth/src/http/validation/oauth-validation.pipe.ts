@@ -165,6 +165,10 @@ export class OAuthValidationPipe extends ValidationPipe {
       if (!missing && !isJsonObject(value)) {
         throw new OAuthError(this.#errorCodeFor(''), NOT_AN_OBJECT);
       }
+    } else if (metadata.type === 'query' && value !== undefined && !isJsonObject(value)) {
+      // Refused as class-validator would refuse it, but before its recursive copy, which a
+      // deeply nested value (from a custom query parser) would drive into a stack overflow.
+      throw new OAuthError(this.#errorCodeFor(''), NOT_AN_OBJECT);
     }
     return super.transform(this.#declaredOnly(value, metatype), metadata);
   }
