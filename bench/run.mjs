@@ -14,8 +14,15 @@
  *    pre-generated assertion. Peak RSS comes from `/proc/<pid>/status`.
  * 4. Validates a sample of the access tokens, then re-sends used assertions (after all the
  *    load) and requires that none is accepted.
- * 5. Prints the figures, writes `bench/results/latest.json` and the table of
- *    `docs/benchmarks.md`; exits 1 on any non-2xx, invalid token or accepted replay.
+ * 5. The resource-server guard scenario (SPEC S8) drives `GET /api/whoami` instead: a pool of
+ *    access tokens is fetched up front (`client_credentials`), then sent round-robin as
+ *    `Authorization: Bearer` at the same concurrency; its crypto limit is one ES256
+ *    verification, and the peer has no equivalent (reported as n/a with the reason). Afterwards,
+ *    tokens the guard must refuse (missing, altered, foreign, expired, other audience) are sent
+ *    and none may be accepted.
+ * 6. Prints the figures, writes `bench/results/latest.json` and the table of
+ *    `docs/benchmarks.md`; exits 1 on any non-2xx, invalid token, accepted replay or accepted
+ *    bad token.
  *
  * Settings are environment variables, listed in docs/benchmarks.md (BENCH_DURATION,
  * BENCH_CONNECTIONS, BENCH_DATABASE_URL, …).
@@ -48,7 +55,15 @@ import {
 } from './lib/processes.mjs';
 import { printResults, writeMarkdown } from './lib/report.mjs';
 import { createDatabase, importBuiltLibrary, seedClients } from './lib/seed.mjs';
-import { replayUsedAssertions, usedSample, validateTokenResponses } from './lib/validate.mjs';
+import {
+  checkGuardRefusals,
+  earliestExpiry,
+  fetchAccessTokens,
+  replayUsedAssertions,
+  usedSample,
+  validateTokenResponses,
+  validateWhoamiResponses,
+} from './lib/validate.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The issuer both servers are configured with, so one assertion (`aud`) suits both. */
@@ -132,20 +147,26 @@ async function main() {
     });
 
     // ---- crypto limit, on the server CPU while nothing else runs there
-    log('\nmeasuring the crypto limit (verify + sign, one thread)…');
+    log('\nmeasuring the crypto limit (verify + sign; guard: verify; one thread)…');
     const limitJob = {
       issuer: ISSUER,
       signingJwk,
       seconds: config.cryptoSeconds,
       scenarios: await Promise.all(
-        clients.map(async (client) => ({
-          id: client.scenario.id,
-          alg: client.scenario.alg,
-          clientId: client.clientId,
-          publicJwk: client.key?.publicJwk,
-          secret: client.secret,
-          assertions: (await generateRequestBodies(signerOf(client), 256)).map(assertionOfBody),
-        })),
+        clients.map(async (client) =>
+          client.scenario.kind === 'resource'
+            ? { id: client.scenario.id, kind: 'resource', clientId: client.clientId }
+            : {
+                id: client.scenario.id,
+                alg: client.scenario.alg,
+                clientId: client.clientId,
+                publicJwk: client.key?.publicJwk,
+                secret: client.secret,
+                assertions: (await generateRequestBodies(signerOf(client), 256)).map(
+                  assertionOfBody,
+                ),
+              },
+        ),
       ),
     };
     const limits = await measureCryptoLimits(limitJob, serverCpus);
@@ -161,7 +182,9 @@ async function main() {
     const servers = [];
     cleanups.unshift(() => Promise.all(servers.map((s) => stopProcess(s.handle))));
     servers.push(await startReferenceServer());
-    if (config.peer) servers.push(await startPeer());
+    // The peer serves the token endpoint scenarios only (see the guard scenario's `peer`).
+    const peerClients = clients.filter((client) => client.scenario.kind !== 'resource');
+    if (config.peer && peerClients.length > 0) servers.push(await startPeer());
     log(`\nservers ready: ${servers.map((s) => `${s.name} (pid ${s.handle.pid})`).join(', ')}`);
 
     async function startReferenceServer() {
@@ -212,7 +235,7 @@ async function main() {
           issuer: ISSUER,
           port,
           signingJwk,
-          clients: clients.map((client) => ({
+          clients: peerClients.map((client) => ({
             client_id: client.clientId,
             token_endpoint_auth_method: client.scenario.method,
             token_endpoint_auth_signing_alg: client.scenario.alg,
@@ -270,6 +293,10 @@ async function main() {
       }
       const client = clients.find((c) => c.scenario === scenario);
       const limit = limits[scenario.id];
+      if (scenario.kind === 'resource') {
+        results.push(await runGuardScenario(scenario, client, limit));
+        continue;
+      }
       const size =
         Math.ceil(
           Math.max(limit.sequential, limit.pipelined) *
@@ -367,9 +394,127 @@ async function main() {
       results.push(entry);
     }
 
+    /**
+     * The resource-server guard scenario (SPEC S8) on the reference server: access tokens
+     * fetched up front with `client_credentials` (fresh assertions, not measured), then
+     * `GET scenario.path` with `Authorization: Bearer` (RFC 6750 §2.1), the tokens taken in
+     * turn, at the configured concurrency; then requests the guard must refuse.
+     */
+    async function runGuardScenario(scenario, client, limit) {
+      const server = servers.find((s) => s.key === 'server');
+      const entry = {
+        id: scenario.id,
+        label: scenario.label,
+        kind: 'resource',
+        path: scenario.path,
+        cryptoLimit: limit,
+        clientId: client.clientId,
+        peerNotApplicable: scenario.peer,
+      };
+      await pinSelf(pinning ? allCpus : undefined);
+      const started = Date.now();
+      const bodies = await generateRequestBodies(signerOf(client), config.tokenPool);
+      const responses = await fetchAccessTokens(`${server.base}${server.tokenPath}`, bodies);
+      const tokenProblems = await validateTokenResponses(responses, {
+        issuer: ISSUER,
+        clientId: client.clientId,
+        publicJwk: serverPublicJwk,
+      });
+      const tokens = responses.map((text) => JSON.parse(text).access_token);
+      entry.tokenPool = tokens.length;
+      log(
+        `\n${scenario.label}: ${tokens.length} access tokens obtained in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+      if (tokenProblems.length) {
+        failures.push(`${scenario.id}: token for the pool: ${tokenProblems[0]}`);
+        return entry;
+      }
+      // Every token must outlive the warm-up and the run (plus the clock leeway's worth).
+      const needed = Math.floor(Date.now() / 1000) + config.warmup + config.duration + 60;
+      if (earliestExpiry(tokens) < needed) {
+        failures.push(
+          `${scenario.id}: the access tokens expire before the run ends; raise the server's ` +
+            'ACCESS_TOKEN_TTL (BENCH_SERVER_ENV) or shorten the run',
+        );
+        return entry;
+      }
+      await pinSelf(loadCpus);
+      const common = {
+        url: server.base,
+        path: scenario.path,
+        bearerTokens: tokens,
+        connections: config.connections,
+      };
+      const warm =
+        config.warmup > 0 ? await runLoad({ ...common, seconds: config.warmup }) : undefined;
+      const rss = trackPeakRss(server.handle.pid);
+      const cpu = trackCpu(server.handle.pid, serverCpus);
+      const windowStart = monotonicMicros();
+      const run = await runLoad({
+        ...common,
+        seconds: config.duration,
+        sampleSize: config.validateSample,
+      });
+      (profileWindows[server.key] ??= []).push([windowStart, monotonicMicros(), scenario.id]);
+      const cpuUse = cpu.stop();
+      const peakRssMiB = rss.stop();
+      const figures = summarize(run);
+      const problems = validateWhoamiResponses(run.samples, { clientId: client.clientId });
+      const warmupNon2xx = warm
+        ? warm.result.non2xx + warm.result.errors + warm.result.timeouts
+        : 0;
+      await pinSelf(pinning ? allCpus : undefined);
+      const refusals = await checkGuardRefusals(`${server.base}${scenario.path}`, {
+        issuer: ISSUER,
+        clientId: client.clientId,
+        signingJwk,
+        validToken: tokens[0],
+      });
+      entry.server = {
+        ...figures,
+        peakRssMiB,
+        ...cpuUse,
+        warmupNon2xx,
+        validated: run.samples.length,
+        validationProblems: problems,
+        ratioToCryptoLimit: round(figures.requestsPerSecond / limit.sequential, 3),
+        refusals,
+      };
+      const bad = figures.non2xx + figures.errors + figures.timeouts + warmupNon2xx;
+      if (bad > 0) {
+        failures.push(
+          `${scenario.id} on ${server.name}: ${bad} non-2xx/errors/timeouts` +
+            (figures.failureSamples ? ` (e.g. ${figures.failureSamples[0]})` : ''),
+        );
+        log(`  ${server.name} output (last lines):\n${indent(server.handle.output(), 4, 5)}`);
+      }
+      if (problems.length) failures.push(`${scenario.id} on ${server.name}: ${problems[0]}`);
+      if (run.samples.length === 0)
+        failures.push(`${scenario.id} on ${server.name}: no response to validate`);
+      if (refusals.accepted > 0 || refusals.other > 0) {
+        failures.push(
+          `${scenario.id} on ${server.name}: of ${refusals.sent} tokens to refuse, ` +
+            `${refusals.accepted} accepted and ${refusals.other} not refused with 401 ` +
+            `(${JSON.stringify(refusals.byKind)})`,
+        );
+      }
+      log(
+        `  ${server.name.padEnd(20)} ${String(figures.requestsPerSecond).padStart(6)} req/s  ` +
+          `p50 ${figures.latencyMs.p50} ms  p99 ${figures.latencyMs.p99} ms  non-2xx ${figures.non2xx}  ` +
+          `RSS ${peakRssMiB} MiB  ${pct(entry.server.ratioToCryptoLimit)} of crypto limit  ` +
+          `CPU ${cpuUse.serverCpuPercent ?? '?'}% (others ${cpuUse.othersCpuPercent ?? '?'}%)`,
+      );
+      log(
+        `  ${'bad tokens'.padEnd(20)} ${refusals.sent} sent, ${refusals.accepted} accepted, ` +
+          `${refusals.refused} refused with 401 Bearer`,
+      );
+      log(`  ${'peer'.padEnd(20)} n/a — ${scenario.peer}`);
+      return entry;
+    }
+
     // ---- replays, after all the load (far beyond any in-memory cache of recent jtis)
     await pinSelf(pinning ? allCpus : undefined);
-    log('\nreplaying used assertions…');
+    if (servers.some((server) => server.replay?.length)) log('\nreplaying used assertions…');
     for (const server of servers) {
       for (const { entry, bodies } of server.replay ?? []) {
         const outcome = await replayUsedAssertions(`${server.base}${server.tokenPath}`, bodies, {
@@ -417,6 +562,7 @@ async function main() {
         pinned: pinning ? { server: serverCpus, load: loadCpus } : false,
         issuer: ISSUER,
         accessTokenAlg: signingJwk.alg,
+        tokenPool: config.tokenPool,
         peer: config.peer ? 'oidc-provider' : false,
       },
       jwksUriFetches: jwksFetches,

@@ -5,17 +5,21 @@ import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import {
   CLIENT_AUTH_ENTITIES,
   ClientAuthModule,
+  ClientAuthRedisModule,
   ClientRegistryApiModule,
   ClientRegistryModule,
   loadOrCreateKeyFile,
   migrationsFor,
   OAuthServerModule,
+  RedisReplayStore,
+  type ReplayStore,
   TypeOrmClientStore,
   TypeOrmReplayStore,
 } from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/app-config.token.js';
 import { ResourceModule } from './resource/resource.module.js';
+import { OpsModule } from './ops/ops.module.js';
 
 /** TypeORM options for the configured database; migrations run at start-up (SPEC S1). */
 export function databaseOptions(config: AppConfig): TypeOrmModuleOptions {
@@ -56,6 +60,17 @@ export function secretEncryptionKey(config: AppConfig): string {
   return loadOrCreateKeyFile(path);
 }
 
+/**
+ * With `REDIS_URL`: the shared Redis replay store (chosen over the TypeORM one below) and the
+ * client invalidation broadcast between instances (docs/scaling.md). Without it, nothing.
+ */
+export function redisModules(config: AppConfig): DynamicModule[] {
+  if (!config.redisUrl) return [];
+  return [
+    ClientAuthRedisModule.forRoot({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix }),
+  ];
+}
+
 /** The reference OAuth server (SPEC S1, S4): the library composed with a database. */
 @Module({})
 export class AppModule {
@@ -76,10 +91,11 @@ export class AppModule {
           },
           admin: { ...(config.adminToken && { token: config.adminToken }) },
         }),
+        ...redisModules(config),
         ClientAuthModule.forRootAsync({
           isGlobal: true,
-          inject: [TypeOrmClientStore, TypeOrmReplayStore],
-          useFactory: (clientStore: TypeOrmClientStore, replayStore: TypeOrmReplayStore) => ({
+          inject: [TypeOrmClientStore, config.redisUrl ? RedisReplayStore : TypeOrmReplayStore],
+          useFactory: (clientStore: TypeOrmClientStore, replayStore: ReplayStore) => ({
             issuer: config.issuer,
             tokenEndpoint: `${config.issuer}/oauth/token`,
             audiencePolicy: config.audiencePolicy,
@@ -92,6 +108,7 @@ export class AppModule {
           }),
         }),
         ResourceModule.forRoot(config),
+        OpsModule.forRoot(config),
         OAuthServerModule.forRoot({
           issuer: config.issuer,
           adminApi: true,

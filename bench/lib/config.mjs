@@ -5,7 +5,9 @@ import { cpus } from 'node:os';
 
 /**
  * The scenarios of issue 8, in the order they run. `skip` marks a scenario that cannot run yet:
- * it is reported as skipped with its reason, never faked.
+ * it is reported as skipped with its reason, never faked. `kind: 'resource'` is the
+ * resource-server guard (SPEC S8) instead of the token endpoint; its `peer` says why the peer
+ * has no figure for it.
  */
 export const SCENARIOS = Object.freeze([
   {
@@ -45,8 +47,17 @@ export const SCENARIOS = Object.freeze([
   },
   {
     id: 'resource-guard',
-    label: 'resource-server guard (protected route)',
-    skip: 'waits for the resource-server guard (SPEC S8, a later issue); skipped, not measured',
+    label: 'resource-server guard (GET /api/whoami)',
+    // Not the token endpoint: `GET path` with a bearer token from a pool fetched up front by a
+    // private_key_jwt ES256 client; the crypto limit is one access token verification.
+    kind: 'resource',
+    method: 'private_key_jwt',
+    alg: 'ES256',
+    keys: 'jwks',
+    path: '/api/whoami',
+    peer:
+      'oidc-provider is an authorization server only: it has no guard for the routes of an ' +
+      'application (its resource-server side is token introspection), so it serves no equivalent request',
   },
 ]);
 
@@ -128,6 +139,8 @@ export function loadBenchConfig(env = process.env) {
     replaySample: number(env, 'BENCH_REPLAY_SAMPLE', 200, { min: 0, max: 10_000 }),
     /** Responses decoded and checked per scenario and server. */
     validateSample: number(env, 'BENCH_VALIDATE_SAMPLE', 20, { min: 1, max: 1000 }),
+    /** Access tokens fetched before the guard scenario and sent round-robin. */
+    tokenPool: number(env, 'BENCH_TOKEN_POOL', 64, { min: 1, max: 10_000 }),
     scenarios: SCENARIOS.filter((s) => ids.includes(s.id)),
     peer: flag(env, 'BENCH_PEER', true),
     pin,

@@ -1,9 +1,16 @@
 /**
- * The crypto limit (issue 8): how many "verify one client assertion + sign one access token"
- * operations one thread completes per second, through the same jose calls the server makes:
- * `compactVerify(assertion, key, {algorithms: [alg]})` with the key imported as
- * `core/crypto/key-import.ts` does, then `new SignJWT(…).setProtectedHeader({alg, kid, typ:
- * 'at+jwt'})…sign(key)` as `signAccessToken` (`core/tokens/access-token.ts`) does.
+ * The crypto limit (issue 8): how many cryptographic operations of one request one thread
+ * completes per second, through the same library calls the server makes.
+ *
+ * - Token endpoint scenarios: verify one client assertion + sign one access token — the built
+ *   library's `verifyJwsSignature` with the key from `publicKeyObject` / `hmacKeyObject`
+ *   (`core/crypto/jws.ts`, what `verifyClientAssertion` calls), then `signAccessToken`
+ *   (`core/tokens/access-token.ts`, what the token endpoint calls).
+ * - The resource-server guard scenario (`kind: 'resource'`): verify one access token —
+ *   `compactVerify(token, key, {algorithms: [alg]})` with the server's public key imported as
+ *   `importVerificationKey` does, as `verifyJwtAccessToken`
+ *   (`core/access-token/verify-access-token.ts`) does; the tokens are signed beforehand with the
+ *   server key, not measured.
  *
  * Run as a child process pinned to the server's CPU (`measureCryptoLimits`), so the figure is
  * measured on the same core the server gets. Two figures per scenario, each the best of three
@@ -12,7 +19,8 @@
  * the same core).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes, webcrypto } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { compactVerify, importJWK, SignJWT } from 'jose';
 import { expandCpuList, pinnedCommand, trackCoreBusy } from './processes.mjs';
@@ -29,39 +37,69 @@ function publicMembers(jwk) {
   }
 }
 
-async function verificationKey(scenario) {
-  if (scenario.alg === 'HS256') {
-    return webcrypto.subtle.importKey(
-      'raw',
-      new TextEncoder().encode(scenario.secret),
-      { name: 'HMAC', hash: 'SHA-256' },
-      false,
-      ['verify'],
-    );
-  }
-  return importJWK(publicMembers(scenario.publicJwk), scenario.alg, { extractable: false });
+/** An RFC 9068 access token for `clientId`, signed as `signAccessToken` does. */
+function signAccessToken(job, clientId, signingKey) {
+  const server = job.signingJwk;
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ client_id: clientId })
+    .setProtectedHeader({ alg: server.alg, kid: server.kid, typ: 'at+jwt' })
+    .setIssuer(job.issuer)
+    .setSubject(clientId)
+    .setAudience(job.issuer)
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
+    .setJti(randomBytes(16).toString('base64url'))
+    .sign(signingKey);
+}
+
+/** One token endpoint request's cryptography: verify the assertion, sign the access token. */
+async function tokenEndpointOperation(job, scenario, signingKey) {
+  const lib = await import(
+    join(dirname(fileURLToPath(import.meta.url)), '../../dist/libs/client-auth/src/index.js')
+  );
+  const { assertions, alg } = scenario;
+  const key =
+    alg === 'HS256'
+      ? lib.hmacKeyObject({}, scenario.secret, alg)
+      : lib.publicKeyObject(publicMembers(scenario.publicJwk), alg);
+  const parts = assertions.map((assertion) => {
+    const dot = assertion.lastIndexOf('.');
+    return [
+      Buffer.from(assertion.slice(0, dot), 'ascii'),
+      Buffer.from(assertion.slice(dot + 1), 'base64url'),
+    ];
+  });
+  const serverKey = { alg: job.signingJwk.alg, kid: job.signingJwk.kid, privateKey: signingKey };
+  let i = 0;
+  return async () => {
+    const [input, signature] = parts[i++ % parts.length];
+    if (!lib.verifyJwsSignature(alg, key, input, signature)) throw new Error('bad assertion');
+    await lib.signAccessToken(serverKey, {
+      issuer: job.issuer,
+      clientId: scenario.clientId,
+      subject: scenario.clientId,
+      audience: job.issuer,
+      ttlSeconds: 300,
+    });
+  };
+}
+
+/** One guarded request's cryptography: verify the access token with the server's public key. */
+async function guardOperation(job, scenario, signingKey) {
+  const alg = job.signingJwk.alg;
+  const key = await importJWK(publicMembers(job.signingJwk), alg, { extractable: false });
+  const tokens = await Promise.all(
+    Array.from({ length: 256 }, () => signAccessToken(job, scenario.clientId, signingKey)),
+  );
+  let i = 0;
+  return () => compactVerify(tokens[i++ % tokens.length], key, { algorithms: [alg] });
 }
 
 async function measure(job, scenario, signingKey) {
-  const key = await verificationKey(scenario);
-  const { assertions } = scenario;
-  const alg = scenario.alg;
-  const server = job.signingJwk;
-  let i = 0;
-  const once = async () => {
-    const assertion = assertions[i++ % assertions.length];
-    await compactVerify(assertion, key, { algorithms: [alg] });
-    const now = Math.floor(Date.now() / 1000);
-    await new SignJWT({ client_id: scenario.clientId })
-      .setProtectedHeader({ alg: server.alg, kid: server.kid, typ: 'at+jwt' })
-      .setIssuer(job.issuer)
-      .setSubject(scenario.clientId)
-      .setAudience(job.issuer)
-      .setIssuedAt(now)
-      .setExpirationTime(now + 300)
-      .setJti(randomBytes(16).toString('base64url'))
-      .sign(signingKey);
-  };
+  const once =
+    scenario.kind === 'resource'
+      ? await guardOperation(job, scenario, signingKey)
+      : await tokenEndpointOperation(job, scenario, signingKey);
   const run = async (seconds, inFlight) => {
     let done = 0;
     const end = performance.now() + seconds * 1000;
@@ -103,7 +141,8 @@ async function child() {
 /**
  * Measures every scenario's crypto limit in a child process pinned to `cpus`.
  * @param {{ issuer: string, signingJwk: object, seconds: number, scenarios: object[] }} job
- *   scenarios: `{id, alg, clientId, publicJwk | secret, assertions: string[]}`
+ *   scenarios: `{id, alg, clientId, publicJwk | secret, assertions: string[]}` for the token
+ *   endpoint, `{id, kind: 'resource', clientId}` for the guard (tokens signed with `signingJwk`)
  * @returns {Promise<Record<string, {sequential: number, pipelined: number, othersCpuPercent?: number}>>}
  *   `othersCpuPercent`: share of those CPUs other processes used meanwhile (noise).
  */

@@ -1,7 +1,8 @@
 /**
- * Drives a token endpoint with autocannon for a fixed time at fixed concurrency. Every request
- * takes the next pre-generated body from a pool (one `jti` each, used once), and a sample of
- * the responses is kept for validation.
+ * Drives a route with autocannon for a fixed time at fixed concurrency, keeping a sample of the
+ * responses for validation: the token endpoint, every request taking the next pre-generated
+ * body from a pool (one `jti` each, used once), or a protected route, every request carrying
+ * one of a list of access tokens in turn (`Authorization: Bearer`, RFC 6750 §2.1).
  */
 import autocannon from 'autocannon';
 
@@ -24,13 +25,23 @@ export class RequestPool {
 }
 
 /**
- * Runs autocannon against `url` + `path` for `seconds`, drawing bodies from `pool`.
+ * Runs autocannon against `url` + `path` for `seconds`: `POST`s drawing bodies from `pool`, or,
+ * with `bearerTokens`, `GET`s carrying those tokens round-robin (reusable: no pool to exhaust).
  * Resolves `{ result, samples, failures, statuses, exhausted }`: autocannon's result, up to
  * `sampleSize` bodies of 2xx responses (a uniform sample of the run), the first non-2xx answers, the
  * count per status, and whether the pool ran out (autocannon is then stopped early and the run
  * is flagged).
  */
-export function runLoad({ url, path, pool, seconds, connections, sampleSize = 0, fallbackPath }) {
+export function runLoad({
+  url,
+  path,
+  pool,
+  bearerTokens,
+  seconds,
+  connections,
+  sampleSize = 0,
+  fallbackPath,
+}) {
   return new Promise((resolve, reject) => {
     const samples = [];
     const failures = [];
@@ -47,6 +58,49 @@ export function runLoad({ url, path, pool, seconds, connections, sampleSize = 0,
       }
       return undefined;
     };
+    const onResponse = (status, responseBody) => {
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      if (status >= 200 && status < 300) {
+        if (exhausted) return; // possibly a fallback GET, not a token response
+        // Reservoir sampling (Algorithm R): a uniform sample over the whole run.
+        ok++;
+        if (samples.length < sampleSize) samples.push(responseBody);
+        else if (sampleSize > 0) {
+          const slot = Math.floor(Math.random() * ok);
+          if (slot < sampleSize) samples[slot] = responseBody;
+        }
+      } else if (failures.length < 3) {
+        failures.push(`${status} ${String(responseBody).slice(0, 300)}`);
+      }
+    };
+    let nextToken = 0;
+    const request = bearerTokens
+      ? {
+          method: 'GET',
+          path,
+          setupRequest: (req) => ({
+            ...req,
+            headers: {
+              ...req.headers,
+              authorization: `Bearer ${bearerTokens[nextToken++ % bearerTokens.length]}`,
+            },
+          }),
+          onResponse,
+        }
+      : {
+          method: 'POST',
+          path,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          setupRequest(req) {
+            const next = body();
+            // autocannon cannot skip a request: once the pool is empty, a harmless GET is sent
+            // while the run stops (the run is flagged as exhausted).
+            return next === undefined
+              ? { ...req, method: 'GET', path: fallbackPath, body: undefined, headers: {} }
+              : { ...req, body: next };
+          },
+          onResponse,
+        };
     instance = autocannon(
       {
         url,
@@ -54,36 +108,7 @@ export function runLoad({ url, path, pool, seconds, connections, sampleSize = 0,
         duration: seconds,
         pipelining: 1,
         timeout: 10,
-        requests: [
-          {
-            method: 'POST',
-            path,
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            setupRequest(request) {
-              const next = body();
-              // autocannon cannot skip a request: once the pool is empty, a harmless GET is sent
-              // while the run stops (the run is flagged as exhausted).
-              return next === undefined
-                ? { ...request, method: 'GET', path: fallbackPath, body: undefined, headers: {} }
-                : { ...request, body: next };
-            },
-            onResponse(status, responseBody) {
-              statuses[status] = (statuses[status] ?? 0) + 1;
-              if (status >= 200 && status < 300) {
-                if (exhausted) return; // possibly a fallback GET, not a token response
-                // Reservoir sampling (Algorithm R): a uniform sample over the whole run.
-                ok++;
-                if (samples.length < sampleSize) samples.push(responseBody);
-                else if (sampleSize > 0) {
-                  const slot = Math.floor(Math.random() * ok);
-                  if (slot < sampleSize) samples[slot] = responseBody;
-                }
-              } else if (failures.length < 3) {
-                failures.push(`${status} ${String(responseBody).slice(0, 300)}`);
-              }
-            },
-          },
-        ],
+        requests: [request],
       },
       (error, result) =>
         error ? reject(error) : resolve({ result, samples, failures, statuses, exhausted }),

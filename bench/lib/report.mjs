@@ -20,6 +20,8 @@ function rows(report) {
     if (s.skipped) return [s.label, ...Array(11).fill('–')];
     const server = s.server;
     const peer = s.peer;
+    // A scenario the peer has no equivalent of (the guard): n/a, with the reason under the table.
+    const na = s.peerNotApplicable ? 'n/a' : undefined;
     return [
       s.label,
       num(server?.requestsPerSecond),
@@ -28,11 +30,11 @@ function rows(report) {
       num(server?.peakRssMiB),
       num(s.cryptoLimit?.sequential),
       pct(server?.ratioToCryptoLimit),
-      num(peer?.requestsPerSecond),
-      latency(peer),
-      num(peer?.non2xx),
-      num(peer?.peakRssMiB),
-      times(s.ratioToPeer),
+      na ?? num(peer?.requestsPerSecond),
+      na ?? latency(peer),
+      na ?? num(peer?.non2xx),
+      na ?? num(peer?.peakRssMiB),
+      na ?? times(s.ratioToPeer),
     ];
   });
 }
@@ -73,6 +75,13 @@ export function printResults(report, log) {
   const widths = HEADER.map((_, i) => Math.max(...table.map((row) => row[i].length)));
   for (const row of table) log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
   for (const s of report.scenarios) if (s.skipped) log(`${s.label}: skipped — ${s.skipped}`);
+  for (const s of report.scenarios) {
+    if (s.peerNotApplicable) log(`${s.label}: peer n/a — ${s.peerNotApplicable}`);
+    const refusals = s.server?.refusals;
+    if (refusals) {
+      log(`${s.label}: ${refusals.sent} bad tokens sent, ${refusals.accepted} accepted`);
+    }
+  }
   log(`\n${context(report)}`);
 }
 
@@ -84,6 +93,16 @@ export function resultsMarkdown(report) {
   const skipped = report.scenarios
     .filter((s) => s.skipped)
     .map((s) => `- ${s.label}: skipped — ${s.skipped}.`);
+  const notApplicable = report.scenarios
+    .filter((s) => s.peerNotApplicable)
+    .map((s) => `- ${s.label}: peer n/a — ${s.peerNotApplicable}.`);
+  const refusals = report.scenarios
+    .filter((s) => s.server?.refusals)
+    .map(
+      (s) =>
+        `${s.label}: ${s.server.refusals.sent} requests with a missing, altered, foreign, expired ` +
+        `or other-audience token after the load, ${s.server.refusals.accepted} accepted.`,
+    );
   const replays = report.scenarios
     .filter((s) => s.server?.replay)
     .map((s) => s.server.replay)
@@ -98,11 +117,14 @@ export function resultsMarkdown(report) {
     '',
     table,
     '',
-    '"of crypto limit" is req/s divided by the single-thread verify + sign rate of the same',
-    'algorithms on the server CPU; "vs peer" is req/s divided by the peer\'s (oidc-provider).',
+    '"of crypto limit" is req/s divided by the single-thread rate of the request\'s cryptography',
+    'on the server CPU (token endpoint: verify the assertion + sign the access token, same',
+    'algorithms; guard: verify one ES256 access token); "vs peer" is req/s divided by the',
+    "peer's (oidc-provider).",
     `Replays after the load: ${replays.sent} used assertions re-sent, ${replays.accepted} accepted.` +
+      (refusals.length ? ` ${refusals.join(' ')}` : '') +
       (report.ok ? '' : ` Run failed: ${report.failures.join('; ')}.`),
-    ...(skipped.length ? ['', ...skipped] : []),
+    ...(skipped.length || notApplicable.length ? ['', ...skipped, ...notApplicable] : []),
     '',
     END,
   ].join('\n');

@@ -1,8 +1,11 @@
 /**
  * Checks on what the servers answered: sampled token responses must carry a real RFC 9068
- * access token for the right client, and used assertions sent again must all be refused.
+ * access token for the right client, used assertions sent again must all be refused, sampled
+ * answers of the protected route must name the client, and tokens the guard must not accept
+ * (missing, altered, foreign, expired, for another audience) must all be refused.
  */
-import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT } from 'jose';
 
 /**
  * Validates sampled token responses (RFC 6749 §5.1 body; RFC 9068 token: `typ` `at+jwt`, a
@@ -91,4 +94,115 @@ export function usedSample(pool, n, connections) {
   const picked = [];
   for (let i = 0; i < used && picked.length < n; i += step) picked.push(pool.bodies[i]);
   return picked;
+}
+
+/**
+ * Obtains access tokens from the token endpoint at `url` (`client_credentials`, one token
+ * request body with a fresh assertion each), `concurrency` at a time. Resolves the raw response
+ * bodies; throws on the first non-2xx (the guard scenario cannot run without its tokens).
+ */
+export async function fetchAccessTokens(url, bodies, { concurrency = 4 } = {}) {
+  const responses = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`token request answered ${res.status}: ${text.slice(0, 200)}`);
+      responses.push(text);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return responses;
+}
+
+/** The earliest `exp` (epoch seconds) of `tokens`. */
+export function earliestExpiry(tokens) {
+  return Math.min(...tokens.map((token) => Number(decodeJwt(token).exp)));
+}
+
+/**
+ * Validates sampled answers of `GET /api/whoami` (the reference server's protected route):
+ * JSON naming the token's client. Resolves a list of problems (empty when all are fine).
+ */
+export function validateWhoamiResponses(bodies, { clientId }) {
+  const problems = [];
+  for (const text of bodies) {
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      problems.push(`whoami answer is not JSON: ${String(text).slice(0, 80)}`);
+      continue;
+    }
+    if (body.client_id !== clientId) {
+      problems.push(`whoami names client ${body.client_id}, expected ${clientId}`);
+    }
+  }
+  return problems;
+}
+
+/** `token` with one character of its signature changed (a valid base64url string still). */
+function alterSignature(token) {
+  const dot = token.lastIndexOf('.');
+  const at = dot + 1 + Math.floor((token.length - dot - 1) / 2);
+  const swapped = token[at] === 'A' ? 'B' : 'A';
+  return token.slice(0, at) + swapped + token.slice(at + 1);
+}
+
+/**
+ * Sends `repeat` requests of each kind the guard must refuse with 401 `invalid_token` and a
+ * `WWW-Authenticate: Bearer` challenge (RFC 6750 §3.1; SPEC S8): no token, a valid token with an
+ * altered signature, a token signed by a key the issuer does not have (under the issuer's
+ * `kid`), an expired token and a token for another audience (both signed with the real server
+ * key). Resolves `{ sent, accepted, refused, other, byKind }`; `accepted` must be 0.
+ */
+export async function checkGuardRefusals(
+  url,
+  { issuer, clientId, signingJwk, validToken, repeat = 5 },
+) {
+  const serverKey = await importJWK(signingJwk, signingJwk.alg);
+  const foreign = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const now = Math.floor(Date.now() / 1000);
+  const sign = (key, claims) =>
+    new SignJWT({ client_id: clientId, ...claims })
+      .setProtectedHeader({ alg: signingJwk.alg, kid: signingJwk.kid, typ: 'at+jwt' })
+      .setIssuer(issuer)
+      .setSubject(clientId)
+      .setJti(randomBytes(16).toString('base64url'))
+      .sign(key);
+  const kinds = {
+    missing: undefined,
+    'altered signature': alterSignature(validToken),
+    'foreign key': await sign(foreign, { aud: issuer, iat: now, exp: now + 300 }),
+    expired: await sign(serverKey, { aud: issuer, iat: now - 900, exp: now - 600 }),
+    'other audience': await sign(serverKey, {
+      aud: 'https://other.bench.test',
+      iat: now,
+      exp: now + 300,
+    }),
+  };
+  const outcome = { sent: 0, accepted: 0, refused: 0, other: 0, byKind: {} };
+  for (const [kind, token] of Object.entries(kinds)) {
+    const statuses = {};
+    for (let i = 0; i < repeat; i++) {
+      const res = await fetch(url, {
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      });
+      await res.arrayBuffer();
+      outcome.sent++;
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      if (res.ok) outcome.accepted++;
+      else if (res.status === 401 && /^Bearer\b/.test(challenge)) outcome.refused++;
+      else outcome.other++;
+    }
+    outcome.byKind[kind] = statuses;
+  }
+  return outcome;
 }

@@ -6,7 +6,8 @@ import type { OutgoingExampleConfig } from './config.js';
 import { EXAMPLE_CONFIG, ReportController } from './report.controller.js';
 
 /**
- * A microservice calling a protected API with no long-lived secret (SPEC S7): a private key
+ * A microservice calling a protected API — by default the reference server's `GET /api/reports`
+ * — with no long-lived secret (SPEC S7): a private key
  * file (re-read on rotation) signs `private_key_jwt` assertions, the token client obtains and
  * caches access tokens, and `ClientAuthHttpModule` attaches them to `HttpService` calls.
  */
@@ -36,12 +37,18 @@ export class OutgoingExampleModule {
   }
 }
 
-/** Creates the example app (not listening yet). */
+/**
+ * Creates the example app (not listening yet). A start-up failure (an unreadable key file, an
+ * invalid client) is thrown to the caller rather than ending the process.
+ */
 export async function createOutgoingExampleApp(
   config: OutgoingExampleConfig,
   options: { logger?: false } = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(OutgoingExampleModule.forRoot(config), options);
+  const app = await NestFactory.create(OutgoingExampleModule.forRoot(config), {
+    abortOnError: false,
+    ...options,
+  });
   app.enableShutdownHooks();
   return app;
 }

@@ -14,7 +14,10 @@ export interface OutgoingExampleConfig {
   readonly keyId?: string;
   /** Scope to request (`SCOPE`), space-separated. */
   readonly scope?: string;
-  /** The protected route to call (`TARGET_URL`). */
+  /**
+   * The protected route to call (`TARGET_URL`). Default: the reference server's
+   * `GET /api/reports` under `ISSUER` (SPEC S8), which needs the `reports:read` scope.
+   */
   readonly targetUrl: string;
 }
 
@@ -50,20 +53,26 @@ function url(env: Env, name: string, optional = false): string | undefined {
   return value;
 }
 
+/** The reference server's protected route the example calls by default (SPEC S8). */
+export const DEFAULT_TARGET_PATH = '/api/reports';
+
 /** Reads and validates the example's environment. */
 export function loadExampleConfig(env: Env = process.env): OutgoingExampleConfig {
   const port = Number(env.PORT ?? 3001);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ExampleConfigError('PORT', 'must be a port number');
   }
+  const issuer = url(env, 'ISSUER');
   return {
     port,
-    issuer: url(env, 'ISSUER'),
+    issuer,
     tokenEndpoint: url(env, 'TOKEN_ENDPOINT', true),
     clientId: required(env, 'CLIENT_ID'),
     privateKeyFile: required(env, 'PRIVATE_KEY_FILE'),
     keyId: env.KEY_ID?.trim() || undefined,
     scope: env.SCOPE?.trim() || undefined,
-    targetUrl: url(env, 'TARGET_URL'),
+    // The reference server serves its API beside its OAuth endpoints, under the issuer.
+    targetUrl:
+      url(env, 'TARGET_URL', true) ?? `${issuer.replace(/\/+$/, '')}${DEFAULT_TARGET_PATH}`,
   };
 }

@@ -1,6 +1,8 @@
 /**
- * Starts the outgoing-client example against a running authorization server and protected API,
- * configured by environment variables (see config.ts and docs/outgoing.md).
+ * Starts the outgoing-client example against a running reference server (`npm start`), or any
+ * authorization server and protected API, configured by environment variables (see config.ts
+ * and docs/outgoing.md). By default `GET /report` calls the reference server's
+ * `GET /api/reports`, which needs a token with the `reports:read` scope.
  */
 import { OutgoingAuthError } from 'nestjs-client-auth';
 import { createOutgoingExampleApp } from './app.module.js';

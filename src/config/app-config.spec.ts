@@ -43,6 +43,8 @@ describe('loadConfig', () => {
     ['ISSUER', 'https://as.example.com/#frag'],
     ['DATABASE_URL', 'mysql://localhost/db'],
     ['REDIS_URL', 'http://localhost:6379'],
+    ['REDIS_KEY_PREFIX', 'has spaces'],
+    ['REDIS_KEY_PREFIX', 'p'.repeat(65)],
     ['INITIAL_ACCESS_TOKEN', 'short'],
     ['ADMIN_TOKEN', 'has spaces in it, too long'],
     ['JWKS_URI_ALLOW_HOSTS', 'http://x/'],
@@ -67,6 +69,14 @@ describe('loadConfig', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     expect((caught as ConfigError).variable).toBe(variable);
     expect((caught as ConfigError).message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it('reads REDIS_URL and REDIS_KEY_PREFIX (default client-auth:)', () => {
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+    expect(loadConfig({}).redisKeyPrefix).toBe('client-auth:');
+    const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/2', REDIS_KEY_PREFIX: 'as-1:' });
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(config.redisKeyPrefix).toBe('as-1:');
   });
 
   it('accepts WORKERS=auto and a valid private SIGNING_KEYS set', () => {

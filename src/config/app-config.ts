@@ -9,6 +9,8 @@ export interface AppConfig {
     | { readonly type: 'better-sqlite3'; readonly path: string }
     | { readonly type: 'postgres'; readonly url: string };
   readonly redisUrl?: string;
+  /** Prefix of every Redis key and channel (`REDIS_KEY_PREFIX`, default `client-auth:`). */
+  readonly redisKeyPrefix: string;
   readonly initialAccessToken?: string;
   readonly adminToken?: string;
   readonly jwksUriAllowHosts: readonly string[];
@@ -32,6 +34,25 @@ export interface AppConfig {
   readonly trustedIssuers: readonly TrustedIssuerConfig[];
   /** Seconds a rotated-out server key stays published (`SERVER_KEY_RETIRE_AFTER`, default 3600). */
   readonly serverKeyRetireAfterSeconds: number;
+  /** Rate limits in requests per minute, 0 = off (SPEC S10; see docs/operations.md). */
+  readonly rateLimits: RateLimitConfig;
+  /** Bearer token required to read `/metrics` (`METRICS_TOKEN`); unset = open. */
+  readonly metricsToken?: string;
+  /**
+   * Milliseconds between SIGTERM and closing the listener, while `/health/ready` answers 503 so a
+   * load balancer stops routing (`SHUTDOWN_DELAY_MS`, default 0).
+   */
+  readonly shutdownDelayMs: number;
+}
+
+/** Rate limits of the reference server, requests per minute per key; 0 = off. */
+export interface RateLimitConfig {
+  /** Token endpoint, per authenticated client (`RATE_LIMIT_TOKEN_PER_CLIENT`). */
+  readonly tokenPerClient: number;
+  /** Token endpoint, per caller address (`RATE_LIMIT_TOKEN_PER_IP`). */
+  readonly tokenPerIp: number;
+  /** Registration endpoints, per caller address (`RATE_LIMIT_REGISTER_PER_IP`). */
+  readonly registerPerIp: number;
 }
 
 /** One entry of `TRUSTED_ISSUERS`: `{"issuer", "jwks_uri" | "jwks", "subjects"?}`. */
@@ -77,6 +98,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     issuer,
     database,
     redisUrl: parseUrl('REDIS_URL', env.REDIS_URL, ['redis:', 'rediss:']),
+    redisKeyPrefix: parseRedisKeyPrefix(env.REDIS_KEY_PREFIX),
     initialAccessToken: parseToken('INITIAL_ACCESS_TOKEN', env.INITIAL_ACCESS_TOKEN),
     adminToken: parseToken('ADMIN_TOKEN', env.ADMIN_TOKEN),
     jwksUriAllowHosts: parseHosts(env.JWKS_URI_ALLOW_HOSTS),
@@ -111,7 +133,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
       60,
       30 * 86_400,
     ),
+    rateLimits: {
+      tokenPerClient: parseRate('RATE_LIMIT_TOKEN_PER_CLIENT', env.RATE_LIMIT_TOKEN_PER_CLIENT),
+      tokenPerIp: parseRate('RATE_LIMIT_TOKEN_PER_IP', env.RATE_LIMIT_TOKEN_PER_IP),
+      registerPerIp: parseRate('RATE_LIMIT_REGISTER_PER_IP', env.RATE_LIMIT_REGISTER_PER_IP),
+    },
+    metricsToken: parseToken('METRICS_TOKEN', env.METRICS_TOKEN),
+    shutdownDelayMs: parseInteger('SHUTDOWN_DELAY_MS', env.SHUTDOWN_DELAY_MS, 0, 0, 600_000),
   };
+}
+
+/** A rate limit in requests per minute; unset or 0 = off. */
+function parseRate(name: string, value: string | undefined): number {
+  return parseInteger(name, value, 0, 0, 1_000_000);
+}
+
+/** Redis key prefix: deployments sharing one Redis must use different ones (docs/scaling.md). */
+function parseRedisKeyPrefix(value: string | undefined): string {
+  if (blank(value)) return 'client-auth:';
+  const prefix = value!.trim();
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix)) {
+    throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1-64 characters of A-Z a-z 0-9 : _ . -');
+  }
+  return prefix;
 }
 
 function parseResources(value: string | undefined): string[] {

@@ -38,10 +38,26 @@ const HELP_OPTION: CliOptionSpec = { type: 'boolean', short: 'h', description: '
 /** The program name shown in help and errors. */
 export const PROGRAM = 'nestjs-client-auth';
 
+/** Breaks a paragraph into lines of at most `width` characters (at spaces). */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('\n');
+}
+
 /** Renders a command's `--help`. */
 export function helpText(spec: CliCommandSpec): string {
   const lines = [`Usage: ${PROGRAM} ${spec.name} ${spec.synopsis}`.trimEnd(), '', spec.summary];
-  for (const paragraph of spec.description ?? []) lines.push('', paragraph);
+  for (const paragraph of spec.description ?? []) lines.push('', wrap(paragraph, 90));
   const entries = Object.entries({ ...spec.options, help: HELP_OPTION }).map(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.value ? ` ${option.value}` : ''}`;
     return [flag, option.description + (option.multiple ? ' (repeatable)' : '')] as const;

@@ -79,9 +79,13 @@ function findCommand(argv: readonly string[]): { command: CliCommand; args: stri
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const first = argv[0];
-  if (first === undefined || first === '--help' || first === '-h') {
+  if (first === undefined) {
+    io.stderr(overview());
+    return EXIT.usage;
+  }
+  if (first === '--help' || first === '-h') {
     io.stdout(overview());
-    return first === undefined ? EXIT.usage : EXIT.ok;
+    return EXIT.ok;
   }
   if (first === '--version' || first === '-v') {
     io.stdout(`${packageVersion()}\n`);
@@ -110,13 +114,19 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (!found) {
     const isGroup = CLI_COMMANDS.some((c) => c.spec.name.startsWith(`${first} `));
     const sub = argv[1];
-    if (isGroup && (sub === undefined || sub === '--help' || sub === '-h')) {
+    if (isGroup && sub === undefined) {
+      io.stderr(overview(first));
+      return EXIT.usage;
+    }
+    if (isGroup && (sub === '--help' || sub === '-h')) {
       io.stdout(overview(first));
-      return sub === undefined ? EXIT.usage : EXIT.ok;
+      return EXIT.ok;
     }
     // Command words are short: never echo a long argument, which could be a token.
     const shown = (isGroup ? `${first} ${sub ?? ''}` : first).slice(0, 40);
-    io.stderr(`error: unknown command '${shown.trim()}'\n\n${overview(isGroup ? first : undefined)}`);
+    io.stderr(
+      `error: unknown command '${shown.trim()}'\n\n${overview(isGroup ? first : undefined)}`,
+    );
     return EXIT.usage;
   }
 

@@ -51,6 +51,12 @@ export {
   secretMatchesDigest,
 } from './crypto/secret-digest.js';
 export { importHmacKey, importVerificationKey } from './crypto/key-import.js';
+export {
+  hmacKeyObject,
+  publicKeyObject,
+  signCompactJws,
+  verifyJwsSignature,
+} from './crypto/jws.js';
 
 export {
   CLIENT_SECRET_JWT_ALGORITHMS,

@@ -175,8 +175,8 @@ export const assertionSignCommand: CliCommand = {
     }
     io.stdout(assertion + '\n');
     io.stderr(
-      `Signed a ${key.alg} assertion for ${JSON.stringify(clientId)}` +
-        `${key.kid !== undefined ? ` with kid ${JSON.stringify(key.kid)}` : ''}, valid ${lifetime} s. ` +
+      `Signed an assertion for ${JSON.stringify(clientId)} (${key.alg}` +
+        `${key.kid !== undefined ? `, kid ${JSON.stringify(key.kid)}` : ''}), valid ${lifetime} s. ` +
         'It is a credential until it expires: do not share or log it.\n',
     );
     return EXIT.ok;

@@ -90,7 +90,11 @@ export const explainCommand: CliCommand = {
         value: '<file>',
         description: 'client secret for a client_secret_jwt registration document',
       },
-      issuer: { type: 'string', value: '<url>', description: 'the server issuer (default: ISSUER)' },
+      issuer: {
+        type: 'string',
+        value: '<url>',
+        description: 'the server issuer (default: ISSUER)',
+      },
       'token-endpoint': {
         type: 'string',
         value: '<url>',
@@ -200,7 +204,9 @@ export const explainCommand: CliCommand = {
       clientId = client.clientId;
     } else {
       if (secretPath !== undefined) {
-        throw new CliUsageError('--secret-file applies to --client-file (the database holds the secret)');
+        throw new CliUsageError(
+          '--secret-file applies to --client-file (the database holds the secret)',
+        );
       }
       const url = databaseArg ?? env.DATABASE_URL;
       if (url === undefined || url.trim() === '') {
@@ -208,7 +214,9 @@ export const explainCommand: CliCommand = {
       }
       const database = parseDatabaseUrl(url.trim(), (path) => resolvePath(io, path));
       const keyFile =
-        secretKeyPath !== undefined ? resolvePath(io, secretKeyPath) : defaultSecretKeyFile(database);
+        secretKeyPath !== undefined
+          ? resolvePath(io, secretKeyPath)
+          : defaultSecretKeyFile(database);
       const secretKey =
         keyFile !== undefined
           ? await readSecretKeyFile(keyFile)
@@ -233,7 +241,9 @@ export const explainCommand: CliCommand = {
       keySets,
       now,
     });
-    io.stdout(options.flag('json') ? JSON.stringify(report, null, 2) + '\n' : renderExplanation(report));
+    io.stdout(
+      options.flag('json') ? JSON.stringify(report, null, 2) + '\n' : renderExplanation(report),
+    );
     return report.verdict.accepted ? EXIT.ok : EXIT.rejected;
   },
 };

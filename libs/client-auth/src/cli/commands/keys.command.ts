@@ -39,7 +39,8 @@ function keyTypeFor(
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
 function publicJwkOf(key: KeyObject): JWK {
-  return createPublicKey(key).export({ format: 'jwk' }) as JWK;
+  const publicKey = key.type === 'public' ? key : createPublicKey(key);
+  return publicKey.export({ format: 'jwk' }) as JWK;
 }
 
 /** Infers the JWS algorithm of a public key: RSA → RS256, EC by curve, Ed25519 → EdDSA. */
@@ -157,7 +158,7 @@ export const keysGenerateCommand: CliCommand = {
     if (toStdout) io.stdout(privateText.endsWith('\n') ? privateText + '\n' : privateText + '\n\n');
     io.stdout(jwks);
     io.stderr(
-      `Generated an ${alg} key pair, kid ${JSON.stringify(kid)}. ` +
+      `Generated a key pair (${alg}, kid ${JSON.stringify(kid)}). ` +
         (out !== undefined
           ? `The private key is in ${out} (mode 0600): keep it secret.\n`
           : 'The private key was printed on stdout: keep it secret.\n') +

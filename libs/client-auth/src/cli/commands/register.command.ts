@@ -39,7 +39,7 @@ const MAX_RESPONSE_BYTES = 256 * 1024;
 
 /** A server-supplied text fit for the terminal: no control characters, bounded. */
 function printable(text: unknown): string {
-  const value = typeof text === 'string' ? text : JSON.stringify(text) ?? '';
+  const value = typeof text === 'string' ? text : (JSON.stringify(text) ?? '');
   // eslint-disable-next-line no-control-regex
   const clean = value.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return clean.length > 300 ? `${clean.slice(0, 300)}…` : clean;
@@ -47,7 +47,12 @@ function printable(text: unknown): string {
 
 /** The public JWK Set of `--jwks`, refusing a file that holds private key material. */
 async function readPublicJwks(io: CliIo, path: string): Promise<{ keys: unknown[] }> {
-  const document = (await readJsonFile(io, path, '--jwks')) as { keys?: unknown };
+  const parsed = (await readJsonFile(io, path, '--jwks')) as { keys?: unknown; kty?: unknown };
+  // A single JWK is accepted as a set of one.
+  const document =
+    typeof parsed === 'object' && parsed !== null && typeof parsed.kty === 'string'
+      ? { keys: [parsed] }
+      : parsed;
   if (typeof document !== 'object' || document === null || !Array.isArray(document.keys)) {
     throw new CliFailure(`--jwks: ${path} is not a JWK Set (an object with a "keys" array)`);
   }
@@ -108,7 +113,9 @@ async function registrationEndpoint(
     if (typeof endpoint === 'string' && urlProblem(endpoint, allowInsecureHttp) === undefined) {
       return endpoint;
     }
-    io.stderr(`note: the server metadata names no usable registration_endpoint; using ${fallback}\n`);
+    io.stderr(
+      `note: the server metadata names no usable registration_endpoint; using ${fallback}\n`,
+    );
   } catch (error) {
     if (!(error instanceof DiscoveryError)) throw error;
     io.stderr(`note: no usable discovery document at ${server}; using ${fallback}\n`);
@@ -278,8 +285,7 @@ export const registerCommand: CliCommand = {
     }
 
     const endpoint =
-      explicitEndpoint ??
-      (await registrationEndpoint(io, server!, allowInsecureHttp, timeoutMs));
+      explicitEndpoint ?? (await registrationEndpoint(io, server!, allowInsecureHttp, timeoutMs));
     const problem = urlProblem(endpoint, allowInsecureHttp);
     if (problem) {
       throw new CliFailure(
@@ -330,7 +336,9 @@ export const registerCommand: CliCommand = {
       throw new CliFailure(`registration refused (HTTP ${response.status}): ${detail}`);
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new CliFailure(`the registration response (HTTP ${response.status}) is not a JSON object`);
+      throw new CliFailure(
+        `the registration response (HTTP ${response.status}) is not a JSON object`,
+      );
     }
     const registration = body as Record<string, unknown>;
     const document = JSON.stringify(registration, null, 2) + '\n';

@@ -505,10 +505,23 @@ export async function explainClientAssertion(
         requireString: client?.requireStringAudience ?? false,
         strictTyped,
       });
-      add('aud', 'S2.8', audTitle, 'pass', `${quote(claims.aud)}: ${AUDIENCE_FORMS[form]}`);
+      add(
+        'aud',
+        'S2.8',
+        audTitle,
+        'pass',
+        `${claims.aud === undefined ? 'no aud' : quote(claims.aud)}: ${AUDIENCE_FORMS[form]}`,
+      );
     } catch (error) {
       if (!(error instanceof ClientAuthError)) throw error;
-      add('aud', 'S2.8', audTitle, 'fail', `${quote(claims.aud)}: ${error.detail}`, error.reason);
+      add(
+        'aud',
+        'S2.8',
+        audTitle,
+        'fail',
+        `${claims.aud === undefined ? 'no aud' : quote(claims.aud)}: ${error.detail}`,
+        error.reason,
+      );
     }
 
     const leeway = settings.clockLeewaySeconds;

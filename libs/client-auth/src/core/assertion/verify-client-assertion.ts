@@ -1,6 +1,7 @@
-import { compactVerify, type CryptoKey, type JWK } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 import { ClientAuthError, type ClientAuthReason } from '../errors.js';
-import { importHmacKey, importVerificationKey } from '../crypto/key-import.js';
+import { hmacKeyObject, publicKeyObject, verifyJwsSignature } from '../crypto/jws.js';
 import { JwksFetchError } from '../jwks/jwks-errors.js';
 import type { KeySetSnapshot, RemoteKeySetProvider } from '../jwks/remote-key-set.interface.js';
 import type { ClientAuthenticationSettings } from '../options.js';
@@ -53,7 +54,7 @@ const ACCEPTED_TYP = /^(?:application\/)?(?:jwt|client-authentication\+jwt)$/i;
 interface KeyCandidate {
   readonly kid?: string;
   readonly credentialId?: string;
-  readonly load: () => Promise<CryptoKey>;
+  readonly load: () => KeyObject;
 }
 
 type Selection = KeyCandidate[] | { readonly reason: ClientAuthReason; readonly detail: string };
@@ -207,6 +208,15 @@ export async function verifyClientAssertion(
     return fitting.slice(0, candidatesLimit);
   };
 
+  // RFC 7515 §5.2: the signature covers the ASCII of the first two parts as sent.
+  const lastDot = assertion.lastIndexOf('.');
+  const signingInput = Buffer.from(assertion.slice(0, lastDot), 'ascii');
+  const signature = Buffer.from(assertion.slice(lastDot + 1), 'base64url');
+  const payloadBytes = Buffer.from(
+    assertion.slice(assertion.indexOf('.') + 1, lastDot),
+    'base64url',
+  );
+
   let signed: { payload: Uint8Array; candidate: KeyCandidate } | undefined;
   if (method === 'client_secret_jwt') {
     signed = await verifyWithSecrets();
@@ -220,18 +230,16 @@ export async function verifyClientAssertion(
     candidates: readonly KeyCandidate[],
   ): Promise<{ payload: Uint8Array; candidate: KeyCandidate } | undefined> {
     for (const candidate of candidates) {
-      let key: CryptoKey;
+      let key: KeyObject;
       try {
-        key = await candidate.load();
+        key = candidate.load();
       } catch {
         continue; // an unimportable registered key is skipped, never fatal
       }
-      try {
-        const { payload } = await compactVerify(assertion, key, { algorithms: [alg] });
-        return { payload, candidate };
-      } catch {
-        // signature mismatch (or a key jose refuses for this alg): try the next key
+      if (verifyJwsSignature(alg, key, signingInput, signature)) {
+        return { payload: payloadBytes, candidate };
       }
+      // signature mismatch (or a key that cannot sign with this alg): try the next key
     }
     return undefined;
   }
@@ -251,7 +259,7 @@ export async function verifyClientAssertion(
       const entry: KeyCandidate = {
         kid: credential.kid ?? jwk.kid,
         credentialId: credential.id,
-        load: () => importVerificationKey(jwk, alg),
+        load: () => publicKeyObject(jwk, alg),
       };
       // The stored credential's alg, when set, binds the key to that algorithm (RFC 7517 §4.4).
       const algMatches = credential.alg === undefined || algorithmNamesMatch(credential.alg, alg);
@@ -268,7 +276,7 @@ export async function verifyClientAssertion(
       const entries = snapshot.keys.map((jwk: JWK) => {
         const entry: KeyCandidate = {
           kid: jwk.kid,
-          load: () => importVerificationKey(jwk, alg),
+          load: () => publicKeyObject(jwk, alg),
         };
         fits.set(entry, jwkFitsAlgorithm(jwk, alg));
         return entry;
@@ -333,7 +341,7 @@ export async function verifyClientAssertion(
     const candidates = strong.slice(0, candidatesLimit).map((credential): KeyCandidate => ({
       kid: credential.kid,
       credentialId: credential.id,
-      load: () => importHmacKey(credential, credential.secret, alg),
+      load: () => hmacKeyObject(credential, credential.secret, alg),
     }));
     return tryCandidates(candidates);
   }

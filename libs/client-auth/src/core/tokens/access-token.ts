@@ -1,5 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { type CryptoKey, SignJWT } from 'jose';
+import { KeyObject, randomBytes } from 'node:crypto';
+import type { CryptoKey } from 'jose';
+import { signCompactJws } from '../crypto/jws.js';
 
 /** A private key the server signs access tokens with. */
 export interface ServerSigningKey {
@@ -53,23 +54,40 @@ export async function signAccessToken(
     typeof content.audience === 'string' || content.audience.length !== 1
       ? (content.audience as string | string[])
       : content.audience[0]!;
-  const token = await new SignJWT({
+  const payload: Record<string, unknown> = {
     ...content.claims,
     client_id: content.clientId,
     ...(content.scope ? { scope: content.scope } : {}),
-  })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-    .setIssuer(content.issuer)
-    .setSubject(content.subject)
-    .setAudience(audience)
-    .setIssuedAt(now)
-    .setExpirationTime(now + content.ttlSeconds)
-    .setJti(jti)
-    .sign(key.privateKey);
+    iss: content.issuer,
+    sub: content.subject,
+    aud: audience,
+    iat: now,
+    exp: now + content.ttlSeconds,
+    jti,
+  };
+  // Synchronous node:crypto signing (see core/crypto/jws.ts for why not WebCrypto).
+  const token = signCompactJws(
+    key.alg,
+    keyObjectOf(key.privateKey),
+    { alg: key.alg, kid: key.kid, typ: 'at+jwt' },
+    payload,
+  );
   return {
     token,
     jti,
     expiresIn: content.ttlSeconds,
     expiresAt: new Date((now + content.ttlSeconds) * 1000),
   };
+}
+
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+/** The `KeyObject` of a WebCrypto key, converted once. */
+function keyObjectOf(key: CryptoKey): KeyObject {
+  let converted = keyObjects.get(key);
+  if (!converted) {
+    converted = KeyObject.from(key);
+    keyObjects.set(key, converted);
+  }
+  return converted;
 }

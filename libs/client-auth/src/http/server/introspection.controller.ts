@@ -15,6 +15,7 @@ import { AuthenticatedClient } from '../../nest/authenticated-client.decorator.j
 import { ClientAuthGuard } from '../../nest/client-auth.guard.js';
 import { OAuthEndpointExceptionFilter } from '../../nest/oauth-exception.filter.js';
 import { AccessTokenService } from './access-token.service.js';
+import { FormBodyGuard } from './form-body.guard.js';
 import { singleParameter } from './form-parameters.js';
 import { OAUTH_SERVER_OPTIONS, type OAuthServerOptions } from './oauth-server.options.js';
 
@@ -37,7 +38,7 @@ export class IntrospectionController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  @UseGuards(ClientAuthGuard)
+  @UseGuards(FormBodyGuard, ClientAuthGuard)
   async introspect(
     @Body() body: Record<string, unknown>,
     @AuthenticatedClient() client: AuthenticatedClientInfo,

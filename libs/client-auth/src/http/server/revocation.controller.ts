@@ -15,6 +15,7 @@ import { AuthenticatedClient } from '../../nest/authenticated-client.decorator.j
 import { ClientAuthGuard } from '../../nest/client-auth.guard.js';
 import { OAuthEndpointExceptionFilter } from '../../nest/oauth-exception.filter.js';
 import { AccessTokenService } from './access-token.service.js';
+import { FormBodyGuard } from './form-body.guard.js';
 import { singleParameter } from './form-parameters.js';
 
 /**
@@ -35,7 +36,7 @@ export class RevocationController {
   @Post('revoke')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  @UseGuards(ClientAuthGuard)
+  @UseGuards(FormBodyGuard, ClientAuthGuard)
   async revoke(
     @Body() body: Record<string, unknown>,
     @AuthenticatedClient() client: AuthenticatedClientInfo,

@@ -25,6 +25,7 @@ import { CLIENT_KEY_SETS } from '../../nest/client-auth.constants.js';
 import { ClientAuthGuard } from '../../nest/client-auth.guard.js';
 import { OAuthEndpointExceptionFilter } from '../../nest/oauth-exception.filter.js';
 import { AccessTokenService } from './access-token.service.js';
+import { FormBodyGuard } from './form-body.guard.js';
 import { repeatedParameter, singleParameter, truncate } from './form-parameters.js';
 import { OAUTH_SERVER_OPTIONS, type OAuthServerOptions } from './oauth-server.options.js';
 
@@ -59,7 +60,7 @@ export class TokenController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  @UseGuards(ClientAuthGuard)
+  @UseGuards(FormBodyGuard, ClientAuthGuard)
   async token(
     @Body() body: Record<string, unknown>,
     @AuthenticatedClient() client: AuthenticatedClientInfo,
