@@ -18,6 +18,7 @@ import {
 } from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { APP_CONFIG } from './config/app-config.token.js';
+import { loggingModule, type LoggingOptions } from './logging/logging.module.js';
 import { ResourceModule } from './resource/resource.module.js';
 import { OpsModule } from './ops/ops.module.js';
 
@@ -74,10 +75,11 @@ export function redisModules(config: AppConfig): DynamicModule[] {
 /** The reference OAuth server (SPEC S1, S4): the library composed with a database. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, logging: LoggingOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
+        loggingModule(config, logging),
         TypeOrmModule.forRoot(databaseOptions(config)),
         ClientRegistryModule.forRoot({
           secretEncryptionKey: secretEncryptionKey(config),

@@ -3,17 +3,28 @@ import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { OAuthEndpointExceptionFilter } from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
+import type { LoggingOptions } from './logging/logging.module.js';
 
-const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  log: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  verbose: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+/** The pino level for Nest's level list (`false`: silent). */
+function pinoLevel(levels: LogLevel[] | false | undefined): LoggingOptions['level'] {
+  if (levels === undefined) return undefined;
+  if (levels === false || levels.length === 0) return 'silent';
+  for (const [nest, pino] of [
+    ['verbose', 'trace'],
+    ['debug', 'debug'],
+    ['log', 'info'],
+    ['warn', 'warn'],
+    ['error', 'error'],
+  ] as const) {
+    if (levels.includes(nest)) return pino;
+  }
+  return 'fatal';
+}
 
 /**
  * Builds the reference server from a validated configuration; `main.ts` and the end-to-end tests
@@ -21,13 +32,19 @@ const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
  */
 export async function createApp(
   config: AppConfig,
-  options: { logger?: LogLevel[] | false } = {},
+  options: { logger?: LogLevel[] | false; logStream?: DestinationStream } = {},
 ): Promise<NestExpressApplication> {
   if (config.database.type === 'better-sqlite3') mkdirSync(config.dataDir, { recursive: true });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    logger: options.logger ?? LEVELS[config.logLevel],
-  });
+  const level = pinoLevel(options.logger);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, {
+      ...(level !== undefined && { level }),
+      ...(options.logStream && { stream: options.logStream }),
+    }),
+    { bodyParser: false, bufferLogs: true },
+  );
+  // Every log line, the library's included, goes through pino as JSON (SPEC S10).
+  app.useLogger(app.get(Logger));
   // RFC 6749 §3.2: form-encoded bodies. `extended: false` keeps values flat: a repeated
   // parameter becomes an array, which client authentication refuses (SPEC S2.1).
   app.useBodyParser('urlencoded', { extended: false, limit: '64kb', parameterLimit: 100 });
