@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type DynamicModule, Logger, Module } from '@nestjs/common';
+import { AdminConsoleModule } from 'nestjs-client-auth';
 import type { JWK } from 'jose';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import {
@@ -93,6 +94,7 @@ export class AppModule {
           },
           admin: { ...(config.adminToken && { token: config.adminToken }) },
         }),
+        AdminConsoleModule.forRoot(),
         ...redisModules(config),
         ClientAuthModule.forRootAsync({
           isGlobal: true,

@@ -89,3 +89,13 @@ export * from './ops/index.js';
 
 // Redis: shared replay store and client invalidation broadcast (SPEC S5, S10)
 export * from './redis/index.js';
+
+// Admin console (SPEC S3)
+export * from './console/index.js';
+export { AdminStatsController } from './http/admin-stats.controller.js';
+export type {
+  AdminOverviewView,
+  AuthenticationStatsView,
+  ExpiringCredentialView,
+  FailureHourView,
+} from './http/admin-stats.controller.js';

@@ -27,13 +27,14 @@ import {
   applyAssertionMutation,
   assertionMutation,
   authorizationHeader,
+  type ClaimChange,
   fuzzParameters,
+  fuzzTimeout,
   hostileJson,
   hostileObject,
   hostileString,
   invalidClaimChange,
   JWT_BEARER_ASSERTION_TYPE,
-  type ClaimChange,
 } from '../../../../test/utils/arbitraries.js';
 import { ClientAuthenticator } from './authenticate-client.js';
 import { InMemoryClientStore } from './clients/in-memory-client-store.js';
@@ -41,6 +42,9 @@ import { digestSecret } from './crypto/secret-digest.js';
 import { ClientAuthError, GENERIC_CLIENT_AUTH_DESCRIPTION, OAuthError } from './errors.js';
 import { MemoryReplayStore } from './replay/memory-replay-store.js';
 import type { AuthenticatedClient } from './types.js';
+
+/** Jest timeout of one property (scaled with `FUZZ_RUNS`). */
+const PROPERTY_TIMEOUT = fuzzTimeout(60_000);
 
 const HMAC_SECRET = secretOfLength(64);
 const LEEWAY = 30;
@@ -165,131 +169,152 @@ function claimsOf(signer: Signer): Record<string, unknown> {
 const signerIndex = () => fc.nat({ max: 99 });
 
 describe('ClientAuthenticator over hostile input', () => {
-  it('refuses random requests with a ClientAuthError', async () => {
-    const body = hostileObject(
-      ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'grant_type'],
-      {
-        client_id: ['pkj', 'csj', 'basic', 'post', 'pub', 'off', 'remote'],
-        client_secret: ['basic-secret-x', 'post-secret-x', HMAC_SECRET.slice(1)],
-        client_assertion_type: [JWT_BEARER_ASSERTION_TYPE],
-      },
-    );
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof({ arbitrary: body, weight: 5 }, { arbitrary: hostileJson(), weight: 1 }),
-        fc.option(
-          fc.oneof(
-            authorizationHeader(['basic', 'post', 'pkj']),
-            fc.array(authorizationHeader(['basic']), { maxLength: 3 }),
+  it(
+    'refuses random requests with a ClientAuthError',
+    async () => {
+      const body = hostileObject(
+        ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'grant_type'],
+        {
+          client_id: ['pkj', 'csj', 'basic', 'post', 'pub', 'off', 'remote'],
+          client_secret: ['basic-secret-x', 'post-secret-x', HMAC_SECRET.slice(1)],
+          client_assertion_type: [JWT_BEARER_ASSERTION_TYPE],
+        },
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof({ arbitrary: body, weight: 5 }, { arbitrary: hostileJson(), weight: 1 }),
+          fc.option(
+            fc.oneof(
+              authorizationHeader(['basic', 'post', 'pkj']),
+              fc.array(authorizationHeader(['basic']), { maxLength: 3 }),
+            ),
+            { nil: undefined },
           ),
-          { nil: undefined },
+          async (requestBody, header) => {
+            const error = await refusal(authenticate(requestBody, header));
+            expect(error).toBeInstanceOf(ClientAuthError);
+          },
         ),
-        async (requestBody, header) => {
-          const error = await refusal(authenticate(requestBody, header));
-          expect(error).toBeInstanceOf(ClientAuthError);
-        },
-      ),
-      fuzzParameters(300),
-    );
-  });
+        fuzzParameters(300),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
 
-  it('refuses every mutation of a valid assertion, generically, without burning its jti', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        signerIndex(),
-        signerIndex(),
-        assertionMutation(),
-        async (i, j, mutation) => {
-          const signer = signers[i % signers.length]!;
-          const valid = await signer.sign(claimsOf(signer));
-          const otherSigner = signers[j % signers.length]!;
-          const other = await otherSigner.sign(claimsOf(otherSigner));
-          const mutated = applyAssertionMutation(valid, mutation, other);
-          fc.pre(mutated !== valid);
+  it(
+    'refuses every mutation of a valid assertion, generically, without burning its jti',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          signerIndex(),
+          signerIndex(),
+          assertionMutation(),
+          async (i, j, mutation) => {
+            const signer = signers[i % signers.length]!;
+            const valid = await signer.sign(claimsOf(signer));
+            const otherSigner = signers[j % signers.length]!;
+            const other = await otherSigner.sign(claimsOf(otherSigner));
+            const mutated = applyAssertionMutation(valid, mutation, other);
+            fc.pre(mutated !== valid);
 
-          const error = await refusal(authenticate(assertionBody(mutated)));
-          // The signature cannot verify, so nothing specific may be disclosed (SPEC S2.9).
-          expect(error).toBeInstanceOf(ClientAuthError);
-          expect(error.error).toBe('invalid_client');
-          expect(error.description).toBe(GENERIC_CLIENT_AUTH_DESCRIPTION);
-          // S2.7: the refused copy consumed nothing; the original still authenticates once.
-          const client = await authenticate(assertionBody(valid));
-          expect(client.clientId).toBe(signer.clientId);
-        },
-      ),
-      fuzzParameters(300),
-    );
-  });
-
-  it('refuses validly signed assertions whose claims break a rule', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.nat().chain((seed) =>
-          invalidClaimChange({
-            now: NOW_S,
-            clientId: signers[seed % signers.length]!.clientId,
-            accepted: [ISSUER, TOKEN_ENDPOINT],
-            leeway: LEEWAY,
-            cap: CAP,
-          }).map((changes) => [seed, changes] as const),
+            const error = await refusal(authenticate(assertionBody(mutated)));
+            expect(error).toBeInstanceOf(ClientAuthError);
+            if (mutated === '') {
+              // RFC 6749 §3.1: an empty parameter is an absent one; the type then stands alone.
+              expect(error).toMatchObject({ reason: 'assertion_type_without_assertion' });
+            } else {
+              // The signature cannot verify, so nothing specific may be disclosed (SPEC S2.9).
+              expect(error.error).toBe('invalid_client');
+              expect(error.description).toBe(GENERIC_CLIENT_AUTH_DESCRIPTION);
+            }
+            // S2.7: the refused copy consumed nothing; the original still authenticates once.
+            const client = await authenticate(assertionBody(valid));
+            expect(client.clientId).toBe(signer.clientId);
+          },
         ),
-        async ([seed, changes]) => {
-          const signer = signers[seed % signers.length]!;
-          const claims = claimsOf(signer);
-          const broken = await signer.sign(withChanges(claims, changes));
-          const error = await refusal(authenticate(assertionBody(broken)));
-          expect(error).toBeInstanceOf(ClientAuthError);
-          // The original, with the same jti, is still accepted.
-          const client = await authenticate(assertionBody(await signer.sign(claims)));
-          expect(client.clientId).toBe(signer.clientId);
-        },
-      ),
-      fuzzParameters(200),
-    );
-  });
+        fuzzParameters(300),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
 
-  it('refuses validly signed assertions whose header breaks a rule', async () => {
-    const forbidden = fc.record({
-      member: fc.constantFrom('crit', 'jwk', 'jku', 'x5u', 'x5c'),
-      value: fc.oneof(hostileJson(1), fc.constant(null)),
-    });
-    const badTyp = fc.record({
-      member: fc.constant('typ'),
-      value: fc.oneof(
-        hostileString(30).filter(
-          (typ) => !/^(?:application\/)?(?:jwt|client-authentication\+jwt)$/i.test(typ),
+  it(
+    'refuses validly signed assertions whose claims break a rule',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.nat().chain((seed) =>
+            invalidClaimChange({
+              now: NOW_S,
+              clientId: signers[seed % signers.length]!.clientId,
+              accepted: [ISSUER, TOKEN_ENDPOINT],
+              leeway: LEEWAY,
+              cap: CAP,
+            }).map((changes) => [seed, changes] as const),
+          ),
+          async ([seed, changes]) => {
+            const signer = signers[seed % signers.length]!;
+            const claims = claimsOf(signer);
+            const broken = await signer.sign(withChanges(claims, changes));
+            const error = await refusal(authenticate(assertionBody(broken)));
+            expect(error).toBeInstanceOf(ClientAuthError);
+            // The original, with the same jti, is still accepted.
+            const client = await authenticate(assertionBody(await signer.sign(claims)));
+            expect(client.clientId).toBe(signer.clientId);
+          },
         ),
-        fc.constantFrom(1, null, [], {}, ['JWT']),
-      ),
-    });
-    const badKid = fc.record({
-      member: fc.constant('kid'),
-      value: fc.oneof(
-        fc.constantFrom('', 0, null, [], {}, ['ES256-1']),
-        hostileString(30).filter((kid) => !/^(?:ES|RS|PS|Ed)/.test(kid)),
-      ),
-    });
-    await fc.assert(
-      fc.asyncProperty(
-        signerIndex(),
-        fc.oneof(forbidden, badTyp, badKid),
-        async (i, { member, value }) => {
-          const signer = signers[i % signers.length]!;
-          // An unknown kid only matters where keys are selected by kid.
-          fc.pre(member !== 'kid' || signer.keyed || typeof value !== 'string');
-          const claims = claimsOf(signer);
-          const header = { [member]: value };
-          const error = await refusal(
-            authenticate(assertionBody(await signer.sign(claims, header))),
-          );
-          expect(error).toBeInstanceOf(ClientAuthError);
-          const client = await authenticate(assertionBody(await signer.sign(claims)));
-          expect(client.clientId).toBe(signer.clientId);
-        },
-      ),
-      fuzzParameters(150),
-    );
-  });
+        fuzzParameters(200),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
+
+  it(
+    'refuses validly signed assertions whose header breaks a rule',
+    async () => {
+      const forbidden = fc.record({
+        member: fc.constantFrom('crit', 'jwk', 'jku', 'x5u', 'x5c'),
+        value: fc.oneof(hostileJson(1), fc.constant(null)),
+      });
+      const badTyp = fc.record({
+        member: fc.constant('typ'),
+        value: fc.oneof(
+          hostileString(30).filter(
+            (typ) => !/^(?:application\/)?(?:jwt|client-authentication\+jwt)$/i.test(typ),
+          ),
+          fc.constantFrom(1, null, [], {}, ['JWT']),
+        ),
+      });
+      const badKid = fc.record({
+        member: fc.constant('kid'),
+        value: fc.oneof(
+          fc.constantFrom('', 0, null, [], {}, ['ES256-1']),
+          hostileString(30).filter((kid) => !/^(?:ES|RS|PS|Ed)/.test(kid)),
+        ),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          signerIndex(),
+          fc.oneof(forbidden, badTyp, badKid),
+          async (i, { member, value }) => {
+            const signer = signers[i % signers.length]!;
+            // An unknown kid only matters where keys are selected by kid.
+            fc.pre(member !== 'kid' || signer.keyed || typeof value !== 'string');
+            const claims = claimsOf(signer);
+            const header = { [member]: value };
+            const error = await refusal(
+              authenticate(assertionBody(await signer.sign(claims, header))),
+            );
+            expect(error).toBeInstanceOf(ClientAuthError);
+            const client = await authenticate(assertionBody(await signer.sign(claims)));
+            expect(client.clientId).toBe(signer.clientId);
+          },
+        ),
+        fuzzParameters(150),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
 });
 
 function withChanges(
@@ -299,7 +324,13 @@ function withChanges(
   const copy = { ...claims };
   for (const { claim, value } of changes) {
     if (value === undefined) delete copy[claim];
-    else Object.defineProperty(copy, claim, { value, enumerable: true, writable: true });
+    else
+      Object.defineProperty(copy, claim, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
   }
   return copy;
 }

@@ -11,6 +11,7 @@ import {
   authorizationHeader,
   basicHeader,
   fuzzParameters,
+  fuzzTimeout,
   hostileJson,
   hostileObject,
   hostileString,
@@ -19,6 +20,9 @@ import {
 import { ClientAuthError, GENERIC_CLIENT_AUTH_DESCRIPTION } from '../errors.js';
 import { decodeAssertion } from './decode-assertion.js';
 import { extractClientCredentials, type CredentialSource } from './parse-client-credentials.js';
+
+/** Jest timeout of one property (scaled with `FUZZ_RUNS`). */
+const PROPERTY_TIMEOUT = fuzzTimeout(30_000);
 
 const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 /** A structurally valid (unsigned) compact JWS. */
@@ -91,61 +95,66 @@ const authorization = fc.oneof(
 );
 
 describe('extractClientCredentials over hostile requests', () => {
-  it('returns one well-formed method or throws ClientAuthError', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          { arbitrary: body, weight: 4 },
-          { arbitrary: editedBody, weight: 4 },
-          { arbitrary: hostileJson(), weight: 1 },
-        ),
-        authorization,
-        (requestBody, header) => {
-          const source: CredentialSource = { body: requestBody, authorization: header };
-          const result = outcome(() => extractClientCredentials(source));
-          if ('error' in result) {
-            expect(result.error).toBeInstanceOf(ClientAuthError);
-            const error = result.error as ClientAuthError;
-            expect(['invalid_request', 'invalid_client']).toContain(error.error);
-            if (error.error === 'invalid_client') {
-              expect(error.description).toBe(GENERIC_CLIENT_AUTH_DESCRIPTION);
+  it(
+    'returns one well-formed method or throws ClientAuthError',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            { arbitrary: body, weight: 4 },
+            { arbitrary: editedBody, weight: 4 },
+            { arbitrary: hostileJson(), weight: 1 },
+          ),
+          authorization,
+          (requestBody, header) => {
+            const source: CredentialSource = { body: requestBody, authorization: header };
+            const result = outcome(() => extractClientCredentials(source));
+            if ('error' in result) {
+              expect(result.error).toBeInstanceOf(ClientAuthError);
+              const error = result.error as ClientAuthError;
+              expect(['invalid_request', 'invalid_client']).toContain(error.error);
+              if (error.error === 'invalid_client') {
+                expect(error.description).toBe(GENERIC_CLIENT_AUTH_DESCRIPTION);
+              }
+              return;
             }
-            return;
-          }
-          const credentials = result.value;
-          const fields =
-            typeof requestBody === 'object' && requestBody !== null && !Array.isArray(requestBody)
-              ? (requestBody as Record<string, unknown>)
-              : {};
-          const present = (name: string) => typeof fields[name] === 'string' && fields[name] !== '';
-          // SPEC S2.1: exactly one place carried credentials, and never an empty value.
-          switch (credentials.kind) {
-            case 'assertion':
-              expect(credentials.assertion).toBe(fields.client_assertion);
-              expect(fields.client_assertion_type).toBe(JWT_BEARER_ASSERTION_TYPE);
-              expect(present('client_secret')).toBe(false);
-              break;
-            case 'post':
-              expect(credentials.secret).toBe(fields.client_secret);
-              expect(credentials.clientId).toBe(fields.client_id);
-              expect(present('client_assertion')).toBe(false);
-              break;
-            case 'basic':
-              expect(credentials.secret).not.toBe('');
-              expect(present('client_secret')).toBe(false);
-              expect(present('client_assertion')).toBe(false);
-              break;
-            case 'none':
-              expect(credentials.clientId).toBe(fields.client_id);
-              expect(present('client_secret') || present('client_assertion')).toBe(false);
-              break;
-          }
-          if (credentials.clientId !== undefined) expect(credentials.clientId).not.toBe('');
-        },
-      ),
-      fuzzParameters(400),
-    );
-  });
+            const credentials = result.value;
+            const fields =
+              typeof requestBody === 'object' && requestBody !== null && !Array.isArray(requestBody)
+                ? (requestBody as Record<string, unknown>)
+                : {};
+            const present = (name: string) =>
+              typeof fields[name] === 'string' && fields[name] !== '';
+            // SPEC S2.1: exactly one place carried credentials, and never an empty value.
+            switch (credentials.kind) {
+              case 'assertion':
+                expect(credentials.assertion).toBe(fields.client_assertion);
+                expect(fields.client_assertion_type).toBe(JWT_BEARER_ASSERTION_TYPE);
+                expect(present('client_secret')).toBe(false);
+                break;
+              case 'post':
+                expect(credentials.secret).toBe(fields.client_secret);
+                expect(credentials.clientId).toBe(fields.client_id);
+                expect(present('client_assertion')).toBe(false);
+                break;
+              case 'basic':
+                expect(credentials.secret).not.toBe('');
+                expect(present('client_secret')).toBe(false);
+                expect(present('client_assertion')).toBe(false);
+                break;
+              case 'none':
+                expect(credentials.clientId).toBe(fields.client_id);
+                expect(present('client_secret') || present('client_assertion')).toBe(false);
+                break;
+            }
+            if (credentials.clientId !== undefined) expect(credentials.clientId).not.toBe('');
+          },
+        ),
+        fuzzParameters(400),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
 });
 
 describe('decodeAssertion over hostile strings', () => {
@@ -167,31 +176,40 @@ describe('decodeAssertion over hostile strings', () => {
     }
   };
 
-  it('decodes or throws ClientAuthError for any string', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          hostileString(200),
-          fc.array(hostileString(40), { minLength: 1, maxLength: 5 }).map((p) => p.join('.')),
-          fc
-            .tuple(hostileJson(), hostileJson(), fc.uint8Array({ maxLength: 80 }))
-            .map(
-              ([h, p, s]) => `${segment(h)}.${segment(p)}.${Buffer.from(s).toString('base64url')}`,
-            ),
+  it(
+    'decodes or throws ClientAuthError for any string',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            hostileString(200),
+            fc.array(hostileString(40), { minLength: 1, maxLength: 5 }).map((p) => p.join('.')),
+            fc
+              .tuple(hostileJson(), hostileJson(), fc.uint8Array({ maxLength: 80 }))
+              .map(
+                ([h, p, s]) =>
+                  `${segment(h)}.${segment(p)}.${Buffer.from(s).toString('base64url')}`,
+              ),
+          ),
+          fc.constantFrom(8192, 512, 16),
+          check,
         ),
-        fc.constantFrom(8192, 512, 16),
-        check,
-      ),
-      fuzzParameters(400),
-    );
-  });
+        fuzzParameters(400),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
 
-  it('decodes or throws ClientAuthError for any mutation of a well-formed assertion', () => {
-    fc.assert(
-      fc.property(assertionMutation(), (mutation) => {
-        check(applyAssertionMutation(SAMPLE, mutation, OTHER), 8192);
-      }),
-      fuzzParameters(400),
-    );
-  });
+  it(
+    'decodes or throws ClientAuthError for any mutation of a well-formed assertion',
+    () => {
+      fc.assert(
+        fc.property(assertionMutation(), (mutation) => {
+          check(applyAssertionMutation(SAMPLE, mutation, OTHER), 8192);
+        }),
+        fuzzParameters(400),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
 });

@@ -5,10 +5,18 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { fuzzParameters, hostileJson, mutatedJwks } from '../../../../../test/utils/arbitraries.js';
+import {
+  fuzzParameters,
+  fuzzTimeout,
+  hostileJson,
+  mutatedJwks,
+} from '../../../../../test/utils/arbitraries.js';
 import { fixtureKey, type FixtureAlg } from '../../../../../test/fixtures/keys/index.js';
 import { InvalidJwksError } from './jwks-errors.js';
 import { parseJwks } from './jwks-validation.js';
+
+/** Jest timeout of one property (scaled with `FUZZ_RUNS`). */
+const PROPERTY_TIMEOUT = fuzzTimeout(30_000);
 
 const FIXTURES: FixtureAlg[] = ['RS256', 'PS384', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const PUBLIC_KEYS = FIXTURES.flatMap((alg) => [
@@ -48,23 +56,31 @@ function check(document: unknown, ignoreUnusableKeys: boolean): void {
 }
 
 describe('parseJwks over hostile documents', () => {
-  it('returns public keys or throws InvalidJwksError for any JSON', () => {
-    fc.assert(
-      fc.property(
-        fc.oneof(
-          hostileJson(),
-          fc.array(hostileJson(2), { maxLength: 5 }).map((keys) => ({ keys })),
+  it(
+    'returns public keys or throws InvalidJwksError for any JSON',
+    () => {
+      fc.assert(
+        fc.property(
+          fc.oneof(
+            hostileJson(),
+            fc.array(hostileJson(2), { maxLength: 5 }).map((keys) => ({ keys })),
+          ),
+          fc.boolean(),
+          check,
         ),
-        fc.boolean(),
-        check,
-      ),
-      fuzzParameters(300),
-    );
-  });
+        fuzzParameters(300),
+      );
+    },
+    PROPERTY_TIMEOUT,
+  );
 
-  it('returns public keys or throws InvalidJwksError for mutated valid sets', () => {
-    fc.assert(fc.property(mutatedSet, fc.boolean(), check), fuzzParameters(400));
-  });
+  it(
+    'returns public keys or throws InvalidJwksError for mutated valid sets',
+    () => {
+      fc.assert(fc.property(mutatedSet, fc.boolean(), check), fuzzParameters(400));
+    },
+    PROPERTY_TIMEOUT,
+  );
 
   it('accepts the unmutated fixture sets (the mutations start from valid input)', () => {
     const keys = parseJwks({ keys: PUBLIC_KEYS });

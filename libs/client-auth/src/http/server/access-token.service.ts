@@ -5,6 +5,9 @@ import { RevocationStore } from '../../core/tokens/revocation-store.interface.js
 import { ServerKeyService } from '../../persistence/server-key.service.js';
 import { OAUTH_SERVER_OPTIONS, type OAuthServerOptions } from './oauth-server.options.js';
 
+/** A JWS Compact Serialization: three non-empty base64url parts (RFC 7515 §7.1). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 /** Claims of an access token this server issued and still considers valid. */
 export interface ActiveAccessToken {
   readonly jti: string;
@@ -91,6 +94,12 @@ export class AccessTokenService implements OnModuleInit, OnApplicationShutdown {
   /** Signature, `typ`, `iss` and claim shapes of one of our tokens; expiry is not checked here. */
   async verifyOwn(token: string): Promise<Record<string, unknown> | undefined> {
     if (typeof token !== 'string' || token.length === 0 || token.length > 8192) return undefined;
+    // RFC 7515 §7.1: three base64url parts, nothing else. The base64url decoder skips other
+    // characters and ignores pad bits, so without this check `a.b. c` or a re-spelled last
+    // character would verify as the token `a.b.c`.
+    if (!COMPACT_JWS.test(token)) return undefined;
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) return undefined;
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(token);
