@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
@@ -164,6 +164,32 @@ describe.each(TEST_DATABASES)('token endpoint on %s', (kind) => {
       basicAuthorization('post', postClient.clientSecret!),
     );
     expect(mismatch.status).toBe(401);
+  });
+
+  it('refuses an Authorization header sent twice (SPEC S2.1) with invalid_request', async () => {
+    const target = new URL('/oauth/token', server.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(
+        target,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.setHeader('authorization', [
+        basicAuthorization('pkj', 'one'),
+        basicAuthorization('pkj', 'two'),
+      ]);
+      req.on('error', reject);
+      req.end('grant_type=client_credentials');
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: 'invalid_request' });
   });
 
   describe('failures answer 4xx OAuth JSON and issue no token', () => {

@@ -38,6 +38,14 @@ export function fuzzParameters<T>(numRuns: number): fc.Parameters<T> {
   return { seed: FUZZ_SEED, numRuns: Math.max(1, Math.round(numRuns * FUZZ_RUN_SCALE)) };
 }
 
+/**
+ * A Jest timeout for a property test: `baseMs` scaled like the number of runs, so that a long
+ * session (`FUZZ_RUNS=20`) is not cut off while fast-check is still sending requests.
+ */
+export function fuzzTimeout(baseMs: number): number {
+  return Math.round(baseMs * Math.max(1, FUZZ_RUN_SCALE));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Strings
 
@@ -150,12 +158,15 @@ const NESTED = Symbol('nested');
  */
 export function nested(depth: number, kind: 'array' | 'object'): unknown {
   let value: unknown = 1;
-  for (let i = 0; i < depth; i++) value = kind === 'array' ? [value] : { a: value };
+  for (let level = 1; level <= depth; level++) {
+    value = kind === 'array' ? [value] : { a: value };
+    // Every level is marked, so a copy of the outer level still serialises flat.
+    Object.defineProperty(value, NESTED, { value: { depth: level, kind }, enumerable: false });
+  }
   Object.defineProperty(value, fc.toStringMethod, {
     value: () => `nested(${depth}, '${kind}')`,
     enumerable: false,
   });
-  Object.defineProperty(value, NESTED, { value: { depth, kind }, enumerable: false });
   return value;
 }
 

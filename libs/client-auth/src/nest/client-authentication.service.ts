@@ -75,7 +75,9 @@ export class ClientAuthenticationService {
     );
     try {
       const client = await this.authenticator.authenticate({
-        authorization: req.headers.authorization,
+        // Every Authorization header sent, so a duplicate is refused (SPEC S2.1) instead of
+        // Node silently keeping the first.
+        authorization: req.headersDistinct?.authorization ?? req.headers.authorization,
         body: req.body as unknown,
         endpointUrl: this.endpointUrl(req),
         allowedMethods,

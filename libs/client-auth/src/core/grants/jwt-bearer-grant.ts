@@ -113,8 +113,17 @@ export async function verifyJwtBearerGrant(
   const leeway = context.leewaySeconds ?? 30;
 
   const parts = assertion.split('.');
-  if (parts.length !== 3) {
+  if (
+    parts.length !== 3 ||
+    !parts.every((part) => /^[A-Za-z0-9_-]*$/.test(part)) ||
+    parts[0] === '' ||
+    parts[1] === ''
+  ) {
     throw new JwtBearerGrantError('assertion_malformed', 'assertion is not a compact JWS');
+  }
+  // Canonical base64url only (RFC 4648 §3.5): no second spelling of one signed assertion.
+  if (Buffer.from(parts[2]!, 'base64url').toString('base64url') !== parts[2]) {
+    throw new JwtBearerGrantError('assertion_malformed', 'assertion signature is not canonical');
   }
   let header: ReturnType<typeof decodeProtectedHeader>;
   let unverified: Record<string, unknown>;
