@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { ConsoleLogger, Logger, type LogLevel } from '@nestjs/common';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config.js';
 import { createApp } from './bootstrap.js';
 
@@ -58,7 +58,8 @@ async function runPrimary(config: AppConfig, count: number): Promise<void> {
     console.error(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   }
-  Logger.overrideLogger(logLevels(config.logLevel));
+  // The preparation app's pino logger closed with it: the primary logs JSON lines of its own.
+  Logger.overrideLogger(new ConsoleLogger({ json: true, logLevels: logLevels(config.logLevel) }));
   const logger = new Logger('Cluster');
 
   let stopping = false;

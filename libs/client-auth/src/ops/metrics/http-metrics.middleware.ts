@@ -28,6 +28,7 @@ export class HttpMetricsMiddleware implements NestMiddleware {
 /** The Express route pattern that served `req` (mount path included), or `unmatched`. */
 function routePattern(req: Request): string {
   const path = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof path !== 'string') return 'unmatched';
+  // A catch-all pattern (`*`, `{/*splat}`) is a middleware's mount (request logging), not a route.
+  if (typeof path !== 'string' || path.includes('*')) return 'unmatched';
   return `${req.baseUrl ?? ''}${path}` || '/';
 }
