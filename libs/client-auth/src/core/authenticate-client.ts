@@ -1,5 +1,5 @@
 import { methodForAlgorithm } from './assertion/algorithms.js';
-import { decodeAssertion } from './assertion/decode-assertion.js';
+import { decodeAssertion, type DecodedAssertion } from './assertion/decode-assertion.js';
 import {
   extractClientCredentials,
   type PresentedCredentials,
@@ -156,12 +156,14 @@ export class ClientAuthenticator {
     // Which method the request uses, and which client it names.
     let method: TokenEndpointAuthMethod;
     let clientId: string;
+    let decoded: DecodedAssertion | undefined;
     if (credentials.kind === 'assertion') {
-      const { header, payload } = decodeAssertion(
+      decoded = decodeAssertion(
         credentials.assertion,
         this.settings.maxAssertionBytes,
         credentials.clientId,
       );
+      const { header, payload } = decoded;
       const federated = await this.federated(credentials, header, payload, request, now, state);
       if (federated) return federated;
       // S2.3: an HS* assertion is client_secret_jwt, anything else private_key_jwt.
@@ -201,7 +203,7 @@ export class ClientAuthenticator {
       case 'none':
         return { clientId, method, client };
       case 'assertion':
-        return this.checkAssertion(client, credentials, request, now);
+        return this.checkAssertion(client, credentials, decoded!, request, now);
     }
   }
 
@@ -406,10 +408,13 @@ export class ClientAuthenticator {
   private async checkAssertion(
     client: RegisteredClient,
     credentials: Extract<PresentedCredentials, { kind: 'assertion' }>,
+    decoded: DecodedAssertion,
     request: ClientAuthenticationRequest,
     now: Date,
   ): Promise<AuthenticatedClient> {
+    // Decoded once per request: the verifier reuses the header and claims parsed here.
     const verified = await verifyClientAssertion(credentials.assertion, client, {
+      decoded,
       settings: this.options.settings,
       endpointUrl: request.endpointUrl,
       keySets: this.options.keySets,

@@ -31,7 +31,8 @@ import {
   ClientRegistryService,
 } from '../persistence/client-registry.service.js';
 import { OAuthEndpointExceptionFilter } from '../nest/oauth-exception.filter.js';
-import { AdminAccessGuard, defaultAdminActor } from './admin.guard.js';
+import { AdminAccessGuard, adminActorOf } from './admin.guard.js';
+import { noStore } from './no-store.js';
 import {
   CLIENT_REGISTRY_API_OPTIONS,
   type ClientRegistryApiOptions,
@@ -376,12 +377,8 @@ export class AdminClientsController {
   }
 
   #actor(req: Request): string {
-    return (this.options.admin?.actor ?? defaultAdminActor)(req);
+    return adminActorOf(this.options, req);
   }
-}
-
-function noStore(res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
 }
 
 /** `If-Match: "3"` or `If-Match: 3` → 3 (the client's `version`). */

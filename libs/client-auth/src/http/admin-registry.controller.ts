@@ -28,7 +28,8 @@ import {
 } from '../persistence/client-registry.service.js';
 import { InitialAccessTokenService } from '../persistence/initial-access-token.service.js';
 import { OAuthEndpointExceptionFilter } from '../nest/oauth-exception.filter.js';
-import { AdminAccessGuard, defaultAdminActor } from './admin.guard.js';
+import { AdminAccessGuard, adminActorOf } from './admin.guard.js';
+import { noStore } from './no-store.js';
 import {
   CLIENT_REGISTRY_API_OPTIONS,
   type ClientRegistryApiOptions,
@@ -81,7 +82,7 @@ export class AdminRegistryController {
     @Res({ passthrough: true }) res: Response,
     @Body() body: unknown,
   ) {
-    res.setHeader('Cache-Control', 'no-store');
+    noStore(res);
     const dto = (await validateAdminBody(jsonBodyOf(req, body), IssueInitialAccessTokenDto, {
       optional: true,
     })) as IssueInitialAccessTokenDto;
@@ -159,6 +160,6 @@ export class AdminRegistryController {
   }
 
   #actor(req: Request): string {
-    return (this.options.admin?.actor ?? defaultAdminActor)(req);
+    return adminActorOf(this.options, req);
   }
 }

@@ -55,3 +55,8 @@ export function defaultAdminActor(req: Request): string {
   }
   return 'admin';
 }
+
+/** The operator named in audit events: the configured `admin.actor`, else {@link defaultAdminActor}. */
+export function adminActorOf(options: ClientRegistryApiOptions, req: Request): string {
+  return (options.admin?.actor ?? defaultAdminActor)(req);
+}

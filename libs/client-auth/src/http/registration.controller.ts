@@ -31,6 +31,8 @@ import {
   InitialAccessTokenService,
   invalidInitialAccessToken,
 } from '../persistence/initial-access-token.service.js';
+import { SECRET_METHODS } from '../persistence/client-metadata-validation.js';
+import { noStore } from './no-store.js';
 import { OAuthEndpointExceptionFilter } from '../nest/oauth-exception.filter.js';
 import { bearerTokenOf, invalidToken, tokensEqual } from './bearer-token.js';
 import {
@@ -121,7 +123,9 @@ export class RegistrationController {
     if (!client) throw invalidToken('the registration access token is not valid');
     return {
       ...registeredMetadata(client, new Date()),
-      ...(isSecretMethod(client.tokenEndpointAuthMethod) && { client_secret_expires_at: 0 }),
+      ...(SECRET_METHODS.includes(client.tokenEndpointAuthMethod) && {
+        client_secret_expires_at: 0,
+      }),
       registration_client_uri: this.#clientUri(clientId),
     };
   }
@@ -172,7 +176,7 @@ export class RegistrationController {
     return {
       ...registeredMetadata(updated.client, new Date()),
       ...(updated.clientSecret !== undefined && { client_secret: updated.clientSecret }),
-      ...(isSecretMethod(updated.client.tokenEndpointAuthMethod) && {
+      ...(SECRET_METHODS.includes(updated.client.tokenEndpointAuthMethod) && {
         client_secret_expires_at: 0,
       }),
       registration_access_token: updated.registrationAccessToken,
@@ -247,17 +251,4 @@ export class RegistrationController {
   #clientUri(clientId: string): string {
     return `${this.options.baseUrl.replace(/\/+$/, '')}/oauth/register/${encodeURIComponent(clientId)}`;
   }
-}
-
-function noStore(res: Response): void {
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Pragma', 'no-cache');
-}
-
-function isSecretMethod(method: string): boolean {
-  return (
-    method === 'client_secret_basic' ||
-    method === 'client_secret_post' ||
-    method === 'client_secret_jwt'
-  );
 }

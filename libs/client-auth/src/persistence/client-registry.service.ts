@@ -579,10 +579,7 @@ export class ClientRegistryService {
     options: { readonly overlapSeconds?: number } = {},
     actor = 'system',
   ): Promise<string> {
-    const overlap = options.overlapSeconds ?? 0;
-    if (!Number.isInteger(overlap) || overlap < 0 || overlap > 30 * 86_400) {
-      throw invalid('overlap_seconds', 'must be an integer between 0 and 2592000');
-    }
+    const overlap = validateOverlap(options.overlapSeconds ?? 0);
     const now = this.#clock();
     const secret = generateClientSecret();
     await this.#transaction(clientId, async (manager) => {

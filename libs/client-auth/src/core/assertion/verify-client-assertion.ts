@@ -19,7 +19,7 @@ import {
   type AssertionAuthMethod,
 } from './algorithms.js';
 import { checkAudience, isClientAuthenticationTyp } from './audience-policy.js';
-import { decodeAssertion } from './decode-assertion.js';
+import { decodeAssertion, type DecodedAssertion } from './decode-assertion.js';
 import { resolveClientAuthenticationSettings } from './resolve-settings.js';
 
 /** What {@link verifyClientAssertion} needs besides the assertion and the registration. */
@@ -32,6 +32,11 @@ export interface AssertionContext {
   readonly keySets: RemoteKeySetProvider;
   /** The current time. */
   readonly now: Date;
+  /**
+   * `decodeAssertion` of this very assertion, when the caller already decoded it (the
+   * authenticator does, to find the client): it is not parsed again.
+   */
+  readonly decoded?: DecodedAssertion;
 }
 
 /** A client assertion whose signature and claims passed; its `jti` is not consumed yet. */
@@ -127,7 +132,8 @@ export async function verifyClientAssertion(
     });
 
   // S2.2: size cap, then structure.
-  const { header } = decodeAssertion(assertion, settings.maxAssertionBytes, clientId);
+  const { header, payload } =
+    ctx.decoded ?? decodeAssertion(assertion, settings.maxAssertionBytes, clientId);
 
   const method = client.tokenEndpointAuthMethod;
   if (method !== 'private_key_jwt' && method !== 'client_secret_jwt') {
@@ -212,12 +218,8 @@ export async function verifyClientAssertion(
   const lastDot = assertion.lastIndexOf('.');
   const signingInput = Buffer.from(assertion.slice(0, lastDot), 'ascii');
   const signature = Buffer.from(assertion.slice(lastDot + 1), 'base64url');
-  const payloadBytes = Buffer.from(
-    assertion.slice(assertion.indexOf('.') + 1, lastDot),
-    'base64url',
-  );
 
-  let signed: { payload: Uint8Array; candidate: KeyCandidate } | undefined;
+  let signed: { candidate: KeyCandidate } | undefined;
   if (method === 'client_secret_jwt') {
     signed = await verifyWithSecrets();
   } else if (client.jwksUri !== undefined) {
@@ -228,7 +230,7 @@ export async function verifyClientAssertion(
 
   async function tryCandidates(
     candidates: readonly KeyCandidate[],
-  ): Promise<{ payload: Uint8Array; candidate: KeyCandidate } | undefined> {
+  ): Promise<{ candidate: KeyCandidate } | undefined> {
     for (const candidate of candidates) {
       let key: KeyObject;
       try {
@@ -237,7 +239,7 @@ export async function verifyClientAssertion(
         continue; // an unimportable registered key is skipped, never fatal
       }
       if (verifyJwsSignature(alg, key, signingInput, signature)) {
-        return { payload: payloadBytes, candidate };
+        return { candidate };
       }
       // signature mismatch (or a key that cannot sign with this alg): try the next key
     }
@@ -351,12 +353,9 @@ export async function verifyClientAssertion(
   // S2.6: claims. The signature is verified: failures may name the rule (SPEC S2.9).
   const claimError = (reason: ClientAuthReason, detail: string, claim: string) =>
     reject(reason, detail, { verified: true, claim });
-  let claims: Record<string, unknown>;
-  try {
-    claims = JSON.parse(new TextDecoder().decode(signed.payload)) as Record<string, unknown>;
-  } catch (cause) {
-    throw reject('assertion_malformed', 'the assertion payload is not JSON', { cause });
-  }
+  // The signature covers exactly the payload bytes `decodeAssertion` parsed: these are the
+  // verified claims.
+  const claims: Readonly<Record<string, unknown>> = payload;
 
   for (const name of ['iss', 'sub', 'jti'] as const) {
     if (claims[name] !== undefined && typeof claims[name] !== 'string') {

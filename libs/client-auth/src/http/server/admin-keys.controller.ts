@@ -12,7 +12,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import type { Request } from 'express';
 import { OAuthEndpointExceptionFilter } from '../../nest/oauth-exception.filter.js';
 import type { LoadedServerKey } from '../../persistence/server-key.service.js';
-import { AdminAccessGuard, defaultAdminActor } from '../admin.guard.js';
+import { AdminAccessGuard, adminActorOf } from '../admin.guard.js';
 import {
   CLIENT_REGISTRY_API_OPTIONS,
   type ClientRegistryApiOptions,
@@ -44,7 +44,7 @@ export class AdminServerKeysController {
     summary: 'Rotate: next → current, current → retiring (still published), new next',
   })
   async rotate(@Req() req: Request) {
-    await this.tokens.keys.rotate((this.options.admin?.actor ?? defaultAdminActor)(req));
+    await this.tokens.keys.rotate(adminActorOf(this.options, req));
     return this.tokens.keys.publishedKeys().map(presentKey);
   }
 }
