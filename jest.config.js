@@ -19,6 +19,10 @@ const common = {
     '^nestjs-client-auth$': '<rootDir>/libs/client-auth/src/index.ts',
     '^nestjs-client-auth/core$': '<rootDir>/libs/client-auth/src/core/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    // @fastify/static (Swagger UI's assets on Fastify) require()s content-disposition 3, which is
+    // ESM-only: Node 20.19+ loads it, Jest 30 on Node 20 cannot. Version 2 (CommonJS) has the
+    // same `create` export.
+    '^content-disposition$': '<rootDir>/node_modules/content-disposition/dist/index.js',
   },
   // TypeScript first: a stray compiled `.js` beside a source file must never shadow it.
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json', 'node'],

@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 /**
  * `npm run bench` (issue 8): the token endpoint of the reference server under load, next to the
- * crypto limit of the machine and the `oidc-provider` peer doing the same work.
+ * crypto limit of the machine, the `oidc-provider` peer doing the same work, and the floor (a
+ * bare `node:http` server doing only that cryptography, bench/floor-server.mjs).
  *
  * 1. Builds one client per scenario (keys generated here) and seeds them into a fresh database
  *    of the reference server (SQLite, or PostgreSQL with BENCH_DATABASE_URL) through the built
  *    library's registry; the peer gets the same clients as RFC 7591 metadata.
  * 2. Measures the crypto limit per scenario: single-thread verify(assertion) + sign(access
- *    token) operations per second through jose, on the server's CPU.
- * 3. Starts both servers pinned to the server CPU (`taskset`), pins itself (the load generator)
- *    to another CPU, and per scenario drives `POST /oauth/token` (peer: `/token`) with
- *    autocannon: a warm-up, then a fixed time at fixed concurrency, every request with a fresh
- *    pre-generated assertion. Peak RSS comes from `/proc/<pid>/status`.
+ *    token) operations per second through the built library's calls, on the server's CPU.
+ * 3. Starts the servers (reference, peer, floor) pinned to the server CPU (`taskset`), pins
+ *    itself (the load generator) to another CPU, and per scenario drives `POST /oauth/token`
+ *    (peer: `/token`) of each in turn with autocannon: a warm-up, then a fixed time at fixed
+ *    concurrency, every request with a fresh pre-generated assertion (each server reads the
+ *    same list from its own start). Peak RSS comes from `/proc/<pid>/status`.
  * 4. Validates a sample of the access tokens, then re-sends used assertions (after all the
- *    load) and requires that none is accepted.
+ *    load) and requires that none is accepted (not against the floor, which keeps no replay
+ *    store by design).
  * 5. The resource-server guard scenario (SPEC S8) drives `GET /api/whoami` instead: a pool of
  *    access tokens is fetched up front (`client_credentials`), then sent round-robin as
  *    `Authorization: Bearer` at the same concurrency; its crypto limit is one ES256
@@ -70,6 +73,11 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ISSUER = 'https://as.bench.test';
 /** The reference server's answer to a replayed assertion (SPEC S2.7, reason `jti_replayed`). */
 const REPLAY_DESCRIPTION = /already used/i;
+/** Access token lifetime: the reference server's `ACCESS_TOKEN_TTL` default, given to the floor. */
+const ACCESS_TOKEN_TTL_SECONDS = 300;
+/** Why the floor has no figure for the guard scenario. */
+const FLOOR_NOT_APPLICABLE =
+  'the floor is a token endpoint only (bench/floor-server.mjs); the crypto limit is the guard yardstick';
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -182,9 +190,10 @@ async function main() {
     const servers = [];
     cleanups.unshift(() => Promise.all(servers.map((s) => stopProcess(s.handle))));
     servers.push(await startReferenceServer());
-    // The peer serves the token endpoint scenarios only (see the guard scenario's `peer`).
-    const peerClients = clients.filter((client) => client.scenario.kind !== 'resource');
-    if (config.peer && peerClients.length > 0) servers.push(await startPeer());
+    // The peer and the floor serve the token endpoint scenarios only (see the guard scenario).
+    const tokenClients = clients.filter((client) => client.scenario.kind !== 'resource');
+    if (config.peer && tokenClients.length > 0) servers.push(await startPeer());
+    if (config.floor && tokenClients.length > 0) servers.push(await startFloor());
     log(`\nservers ready: ${servers.map((s) => `${s.name} (pid ${s.handle.pid})`).join(', ')}`);
 
     async function startReferenceServer() {
@@ -223,6 +232,7 @@ async function main() {
         tokenPath: '/oauth/token',
         fallbackPath: '/.well-known/oauth-authorization-server',
         replayPattern: REPLAY_DESCRIPTION,
+        replayCheck: true,
       };
     }
 
@@ -235,7 +245,7 @@ async function main() {
           issuer: ISSUER,
           port,
           signingJwk,
-          clients: peerClients.map((client) => ({
+          clients: tokenClients.map((client) => ({
             client_id: client.clientId,
             token_endpoint_auth_method: client.scenario.method,
             token_endpoint_auth_signing_alg: client.scenario.alg,
@@ -269,6 +279,56 @@ async function main() {
         base,
         tokenPath: '/token',
         fallbackPath: '/.well-known/openid-configuration',
+        replayCheck: true,
+      };
+    }
+
+    /**
+     * The floor (bench/floor-server.mjs): the same clients' keys and the same signing key,
+     * handed over at start-up (no registry, no JWKS fetch). Its tokens are validated like the
+     * others; its replays are not checked: it keeps no replay store on purpose (it is the
+     * ceiling of HTTP + cryptography, not an OAuth server), so it would accept every one.
+     */
+    async function startFloor() {
+      const port = await freePort();
+      const file = join(workDir, 'floor.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          port,
+          issuer: ISSUER,
+          signingJwk,
+          // The reference server's lifetime (its default, or the one BENCH_SERVER_ENV sets).
+          accessTokenTtlSeconds: Number(
+            config.serverEnv.ACCESS_TOKEN_TTL ?? ACCESS_TOKEN_TTL_SECONDS,
+          ),
+          clients: tokenClients.map((client) => ({
+            clientId: client.clientId,
+            alg: client.scenario.alg,
+            ...(client.key ? { publicJwk: client.key.publicJwk } : { secret: client.secret }),
+          })),
+        }),
+        { mode: 0o600 },
+      );
+      const handle = startNode({
+        name: 'floor',
+        script: join(ROOT, 'bench/floor-server.mjs'),
+        nodeArgs: config.profileDir ? profileArgs('floor') : [],
+        args: [file],
+        cwd: ROOT,
+        cpus: serverCpus,
+        env: serverEnv({}),
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await readyOrStop(handle, `${base}/ready`);
+      return {
+        name: 'floor (node:http)',
+        key: 'floor',
+        handle,
+        base,
+        tokenPath: '/oauth/token',
+        fallbackPath: '/ready',
+        replayCheck: false,
       };
     }
 
@@ -360,11 +420,13 @@ async function main() {
           validationProblems: problems,
           ratioToCryptoLimit: round(figures.requestsPerSecond / limit.sequential, 3),
         };
-        server.replay ??= [];
-        server.replay.push({
-          entry,
-          bodies: usedSample(pool, config.replaySample, config.connections),
-        });
+        if (server.replayCheck) {
+          server.replay ??= [];
+          server.replay.push({
+            entry,
+            bodies: usedSample(pool, config.replaySample, config.connections),
+          });
+        }
         const bad = figures.non2xx + figures.errors + figures.timeouts + warmupNon2xx;
         if (bad > 0) {
           failures.push(
@@ -391,6 +453,13 @@ async function main() {
       if (entry.server && entry.peer) {
         entry.ratioToPeer = round(entry.server.requestsPerSecond / entry.peer.requestsPerSecond, 3);
       }
+      if (entry.server && entry.floor) {
+        entry.ratioToFloor = round(
+          entry.server.requestsPerSecond / entry.floor.requestsPerSecond,
+          3,
+        );
+        log(`  ${'reference / floor'.padEnd(20)} ${pct(entry.ratioToFloor)}`);
+      }
       results.push(entry);
     }
 
@@ -410,6 +479,7 @@ async function main() {
         cryptoLimit: limit,
         clientId: client.clientId,
         peerNotApplicable: scenario.peer,
+        ...(config.floor ? { floorNotApplicable: FLOOR_NOT_APPLICABLE } : {}),
       };
       await pinSelf(pinning ? allCpus : undefined);
       const started = Date.now();
@@ -509,6 +579,7 @@ async function main() {
           `${refusals.refused} refused with 401 Bearer`,
       );
       log(`  ${'peer'.padEnd(20)} n/a — ${scenario.peer}`);
+      if (config.floor) log(`  ${'floor'.padEnd(20)} n/a — ${FLOOR_NOT_APPLICABLE}`);
       return entry;
     }
 
@@ -564,6 +635,9 @@ async function main() {
         accessTokenAlg: signingJwk.alg,
         tokenPool: config.tokenPool,
         peer: config.peer ? 'oidc-provider' : false,
+        floor: config.floor
+          ? 'node:http + the library cryptography (bench/floor-server.mjs)'
+          : false,
       },
       jwksUriFetches: jwksFetches,
       scenarios: results,

@@ -1,14 +1,23 @@
 import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
-import { OAuthEndpointExceptionFilter } from 'nestjs-client-auth';
+import {
+  OAuthEndpointExceptionFilter,
+  registerOAuthBodyParsers,
+  requestIdOf,
+} from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
-import type { LoggingOptions } from './logging/logging.module.js';
+import {
+  createLogger,
+  installRequestLogging,
+  type LoggingOptions,
+  PinoNestLogger,
+} from './logging/logger.js';
 
 /** The pino level for Nest's level list (`false`: silent). */
 function pinoLevel(levels: LogLevel[] | false | undefined): LoggingOptions['level'] {
@@ -29,39 +38,65 @@ function pinoLevel(levels: LogLevel[] | false | undefined): LoggingOptions['leve
 /**
  * Builds the reference server from a validated configuration; `main.ts` and the end-to-end tests
  * both start it this way, so tests exercise the real body parsing and error handling.
+ *
+ * The HTTP adapter is Fastify: measured with the benchmark (docs/benchmarks.md), a Nest route on
+ * Fastify costs a fraction of the same route on Express, and the token endpoint's time then goes
+ * to its cryptography. The library runs on either adapter.
  */
 export async function createApp(
   config: AppConfig,
   options: { logger?: LogLevel[] | false; logStream?: DestinationStream } = {},
-): Promise<NestExpressApplication> {
+): Promise<NestFastifyApplication> {
   if (config.database.type === 'better-sqlite3') mkdirSync(config.dataDir, { recursive: true });
   const level = pinoLevel(options.logger);
-  const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot(config, {
-      ...(level !== undefined && { level }),
-      ...(options.logStream && { stream: options.logStream }),
-    }),
-    { bodyParser: false, bufferLogs: true },
-  );
+  const logger = createLogger(config, {
+    ...(level !== undefined && { level }),
+    ...(options.logStream && { stream: options.logStream }),
+  });
+  const adapter = new FastifyAdapter({
+    // RFC 6749 §3.2 form bodies and the registry's JSON documents: 64 KiB is ample for both.
+    bodyLimit: 64 * 1024,
+    // Closing: in-flight requests finish, idle keep-alive connections close, and a request
+    // arriving meanwhile on a kept-alive connection is still answered, not refused with a
+    // non-OAuth 503 (SIGTERM drains, SPEC S10).
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    // Fastify answers a malformed URL before Nest's filters run: in the OAuth format here too.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const code = error.statusCode ?? 400;
+      const status = code >= 400 && code < 500 ? code : 400;
+      requestIdOf(request.raw, reply.raw);
+      void reply
+        .code(status)
+        .header('Cache-Control', 'no-store')
+        .header('Pragma', 'no-cache')
+        .send({
+          error: 'invalid_request',
+          error_description:
+            error.code === 'FST_ERR_BAD_URL'
+              ? 'the request URL is malformed'
+              : 'the request is malformed',
+        });
+    },
+  });
+  // RFC 6749 §3.2 forms (UTF-8, flat, at most 100 parameters) and strict JSON for the registry.
+  registerOAuthBodyParsers(adapter.getInstance(), { bodyLimit: 64 * 1024, parameterLimit: 100 });
   // Every log line, the library's included, goes through pino as JSON (SPEC S10).
-  app.useLogger(app.get(Logger));
-  // RFC 6749 §3.2: form-encoded bodies. `extended: false` keeps values flat: a repeated
-  // parameter becomes an array, which client authentication refuses (SPEC S2.1).
-  app.useBodyParser('urlencoded', { extended: false, limit: '64kb', parameterLimit: 100 });
-  app.useBodyParser('json', { limit: '64kb' });
+  installRequestLogging(adapter.getInstance(), logger);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    bodyParser: false,
+  });
   // Every route of the reference server is an OAuth endpoint: even errors raised before routing
   // (malformed bodies, unknown paths) answer in the OAuth format.
   app.useGlobalFilters(new OAuthEndpointExceptionFilter());
-  app.disable('x-powered-by');
-  // OAuth responses are no-store JSON: an ETag would only cost a hash per response.
-  app.set('etag', false);
   setUpApiDocs(app, config);
   app.enableShutdownHooks();
   return app;
 }
 
 /** OpenAPI for the registration and admin APIs at `/docs` (JSON at `/docs-json`), SPEC S3. */
-function setUpApiDocs(app: NestExpressApplication, config: AppConfig): void {
+function setUpApiDocs(app: NestFastifyApplication, config: AppConfig): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

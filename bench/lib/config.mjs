@@ -143,6 +143,8 @@ export function loadBenchConfig(env = process.env) {
     tokenPool: number(env, 'BENCH_TOKEN_POOL', 64, { min: 1, max: 10_000 }),
     scenarios: SCENARIOS.filter((s) => ids.includes(s.id)),
     peer: flag(env, 'BENCH_PEER', true),
+    /** Run the token endpoint scenarios against bench/floor-server.mjs too (the floor). */
+    floor: flag(env, 'BENCH_FLOOR', true),
     pin,
     serverCpus: cpuList(env, 'BENCH_SERVER_CPUS', '0'),
     loadCpus: cpuList(env, 'BENCH_LOAD_CPUS', cpuCount >= 2 ? '1' : '0'),

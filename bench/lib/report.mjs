@@ -1,7 +1,7 @@
 /**
- * Output of the benchmark: the console summary and the Markdown table written between the
- * `<!-- bench:results:start -->` / `<!-- bench:results:end -->` markers of docs/benchmarks.md
- * (and of README.md when it carries the same markers).
+ * Output of the benchmark: the console summary and the Markdown tables ("vs peer", "vs limits")
+ * written between the `<!-- bench:results:start -->` / `<!-- bench:results:end -->` markers of
+ * docs/benchmarks.md (and of README.md when it carries the same markers).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,13 +14,31 @@ const times = (ratio) => (typeof ratio === 'number' ? `${ratio.toFixed(2)}×` : 
 const num = (value) => (typeof value === 'number' ? String(value) : '–');
 const latency = (run) => (run ? `${run.latencyMs.p50} / ${run.latencyMs.p99}` : '–');
 
-/** One row per scenario: the reference server, its crypto limit and the peer. */
-function rows(report) {
+/** Figures of a scenario that did not run, or whose server did not serve it. */
+const dashes = (n) => Array(n).fill('–');
+
+/**
+ * The "vs peer" table: the reference server and the peer (`oidc-provider`), one row per
+ * scenario. A scenario the peer has no equivalent of (the guard) shows n/a, with the reason
+ * under the table.
+ */
+const PEER_HEADER = [
+  'scenario',
+  'req/s',
+  'p50 / p99 ms',
+  'non-2xx',
+  'peak RSS MiB',
+  'peer req/s',
+  'peer p50 / p99 ms',
+  'peer non-2xx',
+  'peer RSS MiB',
+  'vs peer',
+];
+
+function peerRows(report) {
   return report.scenarios.map((s) => {
-    if (s.skipped) return [s.label, ...Array(11).fill('–')];
-    const server = s.server;
-    const peer = s.peer;
-    // A scenario the peer has no equivalent of (the guard): n/a, with the reason under the table.
+    if (s.skipped) return [s.label, ...dashes(PEER_HEADER.length - 1)];
+    const { server, peer } = s;
     const na = s.peerNotApplicable ? 'n/a' : undefined;
     return [
       s.label,
@@ -28,8 +46,6 @@ function rows(report) {
       latency(server),
       num(server?.non2xx),
       num(server?.peakRssMiB),
-      num(s.cryptoLimit?.sequential),
-      pct(server?.ratioToCryptoLimit),
       na ?? num(peer?.requestsPerSecond),
       na ?? latency(peer),
       na ?? num(peer?.non2xx),
@@ -39,20 +55,63 @@ function rows(report) {
   });
 }
 
-const HEADER = [
+/**
+ * The "vs limits" table: the reference server against the crypto limit and the floor
+ * (bench/floor-server.mjs), and the floor against the crypto limit. The floor serves the token
+ * endpoint only: n/a for the guard.
+ */
+const LIMITS_HEADER = [
   'scenario',
   'req/s',
-  'p50 / p99 ms',
-  'non-2xx',
-  'peak RSS MiB',
   'crypto limit ops/s',
   'of crypto limit',
-  'peer req/s',
-  'peer p50 / p99 ms',
-  'peer non-2xx',
-  'peer RSS MiB',
-  'vs peer',
+  'floor req/s',
+  'floor p50 / p99 ms',
+  'floor non-2xx',
+  'floor of crypto limit',
+  'of floor',
 ];
+
+function limitsRows(report) {
+  return report.scenarios.map((s) => {
+    if (s.skipped) return [s.label, ...dashes(LIMITS_HEADER.length - 1)];
+    const { server, floor } = s;
+    const na = s.floorNotApplicable ? 'n/a' : undefined;
+    return [
+      s.label,
+      num(server?.requestsPerSecond),
+      num(s.cryptoLimit?.sequential),
+      pct(server?.ratioToCryptoLimit),
+      na ?? num(floor?.requestsPerSecond),
+      na ?? latency(floor),
+      na ?? num(floor?.non2xx),
+      na ?? pct(floor?.ratioToCryptoLimit),
+      na ?? pct(s.ratioToFloor),
+    ];
+  });
+}
+
+/**
+ * The tables: a short title (console), a heading (Markdown), the header and the rows. The
+ * "vs peer" table is left out when the run had no peer (`BENCH_PEER=0`).
+ */
+function tables(report) {
+  const withPeer = report.settings.peer !== false;
+  return [
+    withPeer && {
+      title: 'vs peer',
+      heading: 'Against the peer (oidc-provider)',
+      header: PEER_HEADER,
+      rows: peerRows(report),
+    },
+    {
+      title: 'vs limits',
+      heading: 'Against the limits (crypto limit and floor)',
+      header: LIMITS_HEADER,
+      rows: limitsRows(report),
+    },
+  ].filter(Boolean);
+}
 
 /** The settings line under the table's heading. */
 function context(report) {
@@ -68,15 +127,19 @@ function context(report) {
   );
 }
 
-/** Prints the summary table and the outcome of the checks. */
+/** Prints the summary tables and the outcome of the checks. */
 export function printResults(report, log) {
-  log('\nresults');
-  const table = [HEADER, ...rows(report)];
-  const widths = HEADER.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  for (const row of table) log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+  for (const { title, header, rows } of tables(report)) {
+    log(`\nresults — ${title}`);
+    const table = [header, ...rows];
+    const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
+    for (const row of table) log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+  }
+  log('');
   for (const s of report.scenarios) if (s.skipped) log(`${s.label}: skipped — ${s.skipped}`);
   for (const s of report.scenarios) {
     if (s.peerNotApplicable) log(`${s.label}: peer n/a — ${s.peerNotApplicable}`);
+    if (s.floorNotApplicable) log(`${s.label}: floor n/a — ${s.floorNotApplicable}`);
     const refusals = s.server?.refusals;
     if (refusals) {
       log(`${s.label}: ${refusals.sent} bad tokens sent, ${refusals.accepted} accepted`);
@@ -87,15 +150,20 @@ export function printResults(report, log) {
 
 /** The Markdown of the results section. */
 export function resultsMarkdown(report) {
-  const table = [HEADER, HEADER.map(() => '---'), ...rows(report)]
-    .map((row) => `| ${row.join(' | ')} |`)
-    .join('\n');
+  const markdownTables = tables(report).map(({ heading, header, rows }) =>
+    [
+      `**${heading}**`,
+      '',
+      ...[header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`),
+    ].join('\n'),
+  );
   const skipped = report.scenarios
     .filter((s) => s.skipped)
     .map((s) => `- ${s.label}: skipped — ${s.skipped}.`);
-  const notApplicable = report.scenarios
-    .filter((s) => s.peerNotApplicable)
-    .map((s) => `- ${s.label}: peer n/a — ${s.peerNotApplicable}.`);
+  const notApplicable = report.scenarios.flatMap((s) => [
+    ...(s.peerNotApplicable ? [`- ${s.label}: peer n/a — ${s.peerNotApplicable}.`] : []),
+    ...(s.floorNotApplicable ? [`- ${s.label}: floor n/a — ${s.floorNotApplicable}.`] : []),
+  ]);
   const refusals = report.scenarios
     .filter((s) => s.server?.refusals)
     .map(
@@ -115,13 +183,16 @@ export function resultsMarkdown(report) {
     '',
     context(report),
     '',
-    table,
+    markdownTables.join('\n\n'),
     '',
-    '"of crypto limit" is req/s divided by the single-thread rate of the request\'s cryptography',
-    'on the server CPU (token endpoint: verify the assertion + sign the access token, same',
-    'algorithms; guard: verify one ES256 access token); "vs peer" is req/s divided by the',
-    "peer's (oidc-provider).",
-    `Replays after the load: ${replays.sent} used assertions re-sent, ${replays.accepted} accepted.` +
+    '"vs peer" is req/s divided by the peer\'s (oidc-provider). "of crypto limit" is req/s divided',
+    "by the single-thread rate of the request's cryptography on the server CPU (token endpoint:",
+    'verify the assertion + sign the access token, same algorithms; guard: verify one ES256 access',
+    'token). The floor is a bare `node:http` server doing only that cryptography per request (no',
+    'replay store, registry or claim checks: not an OAuth server); "floor of crypto limit" is the',
+    'share Node\'s HTTP stack leaves on this core, "of floor" is req/s divided by the floor\'s.',
+    `Replays after the load: ${replays.sent} used assertions re-sent, ${replays.accepted} accepted` +
+      (report.settings.floor ? ' (the floor keeps no replay store: not replay-checked).' : '.') +
       (refusals.length ? ` ${refusals.join(' ')}` : '') +
       (report.ok ? '' : ` Run failed: ${report.failures.join('; ')}.`),
     ...(skipped.length || notApplicable.length ? ['', ...skipped, ...notApplicable] : []),

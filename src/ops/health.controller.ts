@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { HttpReplyLike } from 'nestjs-client-auth';
 import { ClientAuthHealthIndicator } from 'nestjs-client-auth';
 import type { HealthRedisConnection } from './health-redis.provider.js';
 import { HEALTH_REDIS } from './ops.constants.js';
@@ -49,7 +49,7 @@ export class HealthController {
   /** Readiness: the dependencies a request needs. */
   @Get('ready')
   @HealthCheck() // also sets `Cache-Control: no-cache, no-store, must-revalidate`
-  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  async ready(@Res({ passthrough: true }) res: HttpReplyLike): Promise<HealthCheckResult> {
     const redis = this.redis;
     const result = await this.#answer(
       res,
@@ -63,7 +63,7 @@ export class HealthController {
   }
 
   /** Terminus signals failure with a 503 exception holding the result: answer it as JSON here. */
-  async #answer(res: Response, check: Promise<HealthCheckResult>): Promise<HealthCheckResult> {
+  async #answer(res: HttpReplyLike, check: Promise<HealthCheckResult>): Promise<HealthCheckResult> {
     try {
       return await check;
     } catch (error) {

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpRequestLike, HttpReplyLike } from 'nestjs-client-auth';
 import { ClientAuthMetrics, writeOAuthError } from 'nestjs-client-auth';
 import { OPS_CONFIG, type OpsConfig } from './ops.constants.js';
 
@@ -22,7 +22,7 @@ export class MetricsController {
   }
 
   @Get()
-  async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async scrape(@Req() req: HttpRequestLike, @Res() res: HttpReplyLike): Promise<void> {
     if (this.#tokenDigest && !this.#authorized(req)) {
       // RFC 6750 §3.1: 401 invalid_token with a Bearer challenge (set by writeOAuthError).
       writeOAuthError(req, res, 401, {
@@ -32,11 +32,12 @@ export class MetricsController {
       return;
     }
     const body = await this.metrics.metrics();
-    res.setHeader('Cache-Control', 'no-store');
-    res.type(this.metrics.contentType).send(body);
+    res.header('Cache-Control', 'no-store');
+    res.header('Content-Type', this.metrics.contentType);
+    res.send(body);
   }
 
-  #authorized(req: Request): boolean {
+  #authorized(req: HttpRequestLike): boolean {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     return match !== null && timingSafeEqual(digest(match[1]!), this.#tokenDigest!);
   }

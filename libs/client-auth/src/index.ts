@@ -39,6 +39,14 @@ export {
 } from './nest/oauth-exception.filter.js';
 export type { OAuthErrorBody } from './nest/oauth-exception.filter.js';
 export { requestIdOf } from './nest/request-id.js';
+export { nodeRequest, nodeResponse, requestPath, sendReply } from './nest/http-platform.js';
+export type { HttpReplyLike, HttpRequestLike } from './nest/http-platform.js';
+export {
+  parseForm,
+  parseStrictJson,
+  registerOAuthBodyParsers,
+} from './nest/fastify-body-parsers.js';
+export type { ContentTypeParserHost, OAuthBodyParserOptions } from './nest/fastify-body-parsers.js';
 export * from './http/index.js';
 
 // Outgoing (SPEC S7)

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+import { type HttpReplyLike, sendReply } from '../nest/http-platform.js';
 import { ADMIN_CONSOLE_OPTIONS, type AdminConsoleOptions } from './admin-console.options.js';
 import {
   CONSOLE_ASSET_TYPES,
@@ -30,45 +30,51 @@ export class AdminConsoleController {
   }
 
   @Get()
-  async page(@Res() res: Response): Promise<void> {
+  async page(@Res() res: HttpReplyLike): Promise<void> {
     await this.#send(res, 'index.html', 'no-store');
   }
 
   @Get('assets/:name')
-  async asset(@Res() res: Response, @Param('name') name: string): Promise<void> {
+  async asset(@Res() res: HttpReplyLike, @Param('name') name: string): Promise<void> {
     await this.#sendAsset(res, name, '');
   }
 
   @Get('assets/js/:name')
-  async script(@Res() res: Response, @Param('name') name: string): Promise<void> {
+  async script(@Res() res: HttpReplyLike, @Param('name') name: string): Promise<void> {
     await this.#sendAsset(res, name, 'js');
   }
 
-  async #sendAsset(res: Response, name: string, folder: string): Promise<void> {
+  async #sendAsset(res: HttpReplyLike, name: string, folder: string): Promise<void> {
     if (!ASSET_NAME.test(name)) {
       securityHeaders(res);
-      res.status(404).json({ error: 'not_found', error_description: 'no such console asset' });
+      sendReply(res, 404, {}, { error: 'not_found', error_description: 'no such console asset' });
       return;
     }
     await this.#send(res, folder ? join(folder, name) : name, 'no-cache');
   }
 
-  async #send(res: Response, file: string, cacheControl: string): Promise<void> {
+  async #send(res: HttpReplyLike, file: string, cacheControl: string): Promise<void> {
     securityHeaders(res);
-    res.setHeader('Cache-Control', cacheControl);
+    res.header('Cache-Control', cacheControl);
     const body = await this.#read(file);
     if (body === undefined) {
       const built = this.#assetsDir !== undefined;
-      res.status(built ? 404 : 503).json({
-        error: built ? 'not_found' : 'temporarily_unavailable',
-        error_description: built
-          ? 'no such console asset'
-          : 'the admin console is not built (run npm run build)',
-      });
+      sendReply(
+        res,
+        built ? 404 : 503,
+        {},
+        {
+          error: built ? 'not_found' : 'temporarily_unavailable',
+          error_description: built
+            ? 'no such console asset'
+            : 'the admin console is not built (run npm run build)',
+        },
+      );
       return;
     }
-    res.setHeader('Content-Type', CONSOLE_ASSET_TYPES[extname(file)] ?? 'application/octet-stream');
-    res.status(200).send(body);
+    res.header('Content-Type', CONSOLE_ASSET_TYPES[extname(file)] ?? 'application/octet-stream');
+    res.status(200);
+    res.send(body);
   }
 
   async #read(file: string): Promise<Buffer | undefined> {
@@ -85,10 +91,10 @@ export class AdminConsoleController {
   }
 }
 
-function securityHeaders(res: Response): void {
-  res.setHeader('Content-Security-Policy', CONSOLE_CONTENT_SECURITY_POLICY);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+function securityHeaders(res: HttpReplyLike): void {
+  res.header('Content-Security-Policy', CONSOLE_CONTENT_SECURITY_POLICY);
+  res.header('X-Content-Type-Options', 'nosniff');
+  res.header('Referrer-Policy', 'no-referrer');
+  res.header('Cross-Origin-Opener-Policy', 'same-origin');
+  res.header('Cross-Origin-Resource-Policy', 'same-origin');
 }

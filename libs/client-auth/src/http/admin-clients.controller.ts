@@ -23,7 +23,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpRequestLike, HttpReplyLike } from '../nest/http-platform.js';
 import type { JWK } from 'jose';
 import { OAuthError } from '../core/errors.js';
 import {
@@ -86,7 +86,7 @@ export class AdminClientsController {
   @Get()
   @ApiOperation({ summary: 'List clients (paginated; filter by name, method, status)' })
   @ApiOkResponse({ description: '`{ items, total, limit, offset }` of clients' })
-  async list(@Res({ passthrough: true }) res: Response, @Query() query: unknown) {
+  async list(@Res({ passthrough: true }) res: HttpReplyLike, @Query() query: unknown) {
     noStore(res);
     const q = (await validateAdminQuery(query, ListClientsQueryDto)) as ListClientsQueryDto;
     const page = await this.registry.listClients({
@@ -106,8 +106,8 @@ export class AdminClientsController {
   @ApiBody({ type: AdminCreateClientDto })
   @ApiCreatedResponse({ type: ClientResponseDto })
   async create(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Body() body: unknown,
   ) {
     noStore(res);
@@ -127,7 +127,7 @@ export class AdminClientsController {
   @Get(':clientId')
   @ApiOperation({ summary: 'Read a client with its credentials' })
   @ApiOkResponse({ type: ClientResponseDto })
-  async read(@Res({ passthrough: true }) res: Response, @Param('clientId') clientId: string) {
+  async read(@Res({ passthrough: true }) res: HttpReplyLike, @Param('clientId') clientId: string) {
     noStore(res);
     const client = await this.registry.getClient(clientId);
     if (!client) throw new ClientNotFoundError(clientId);
@@ -141,8 +141,8 @@ export class AdminClientsController {
   @ApiBody({ type: AdminUpdateClientDto })
   @ApiOkResponse({ type: ClientResponseDto })
   async replace(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Param('clientId') clientId: string,
     @Body() body: unknown,
   ) {
@@ -171,7 +171,7 @@ export class AdminClientsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a client and its credentials' })
   @ApiNoContentResponse()
-  async remove(@Req() req: Request, @Param('clientId') clientId: string): Promise<void> {
+  async remove(@Req() req: HttpRequestLike, @Param('clientId') clientId: string): Promise<void> {
     await this.registry.deleteClient(clientId, this.#actor(req));
   }
 
@@ -179,7 +179,7 @@ export class AdminClientsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Disable a client: refused from the next request on' })
   @ApiOkResponse({ type: ClientResponseDto })
-  async disable(@Req() req: Request, @Param('clientId') clientId: string) {
+  async disable(@Req() req: HttpRequestLike, @Param('clientId') clientId: string) {
     return presentClient(
       await this.registry.setEnabled(clientId, false, this.#actor(req)),
       new Date(),
@@ -190,7 +190,7 @@ export class AdminClientsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Enable a client' })
   @ApiOkResponse({ type: ClientResponseDto })
-  async enable(@Req() req: Request, @Param('clientId') clientId: string) {
+  async enable(@Req() req: HttpRequestLike, @Param('clientId') clientId: string) {
     return presentClient(
       await this.registry.setEnabled(clientId, true, this.#actor(req)),
       new Date(),
@@ -204,8 +204,8 @@ export class AdminClientsController {
   })
   @ApiBody({ type: RotateSecretDto, required: false })
   async rotateSecret(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Param('clientId') clientId: string,
     @Body() body: unknown,
   ) {
@@ -231,7 +231,11 @@ export class AdminClientsController {
   @ApiOperation({ summary: 'Add a public key to a private_key_jwt client' })
   @ApiBody({ type: AddCredentialDto })
   @ApiCreatedResponse({ type: CredentialResponseDto })
-  async addKey(@Req() req: Request, @Param('clientId') clientId: string, @Body() body: unknown) {
+  async addKey(
+    @Req() req: HttpRequestLike,
+    @Param('clientId') clientId: string,
+    @Body() body: unknown,
+  ) {
     const dto = (await validateAdminBody(
       jsonBodyOf(req, body),
       AddCredentialDto,
@@ -254,7 +258,11 @@ export class AdminClientsController {
   })
   @ApiBody({ type: RotateKeyDto })
   @ApiCreatedResponse({ type: CredentialResponseDto })
-  async rotateKey(@Req() req: Request, @Param('clientId') clientId: string, @Body() body: unknown) {
+  async rotateKey(
+    @Req() req: HttpRequestLike,
+    @Param('clientId') clientId: string,
+    @Body() body: unknown,
+  ) {
     const dto = (await validateAdminBody(jsonBodyOf(req, body), RotateKeyDto)) as RotateKeyDto;
     const credential = await this.registry.rotateKey(clientId, dto.jwk as JWK, {
       ...(dto.overlap_seconds !== undefined && { overlapSeconds: dto.overlap_seconds }),
@@ -269,7 +277,7 @@ export class AdminClientsController {
   @ApiBody({ type: ExpireCredentialDto, required: false })
   @ApiOkResponse({ type: CredentialResponseDto })
   async expire(
-    @Req() req: Request,
+    @Req() req: HttpRequestLike,
     @Param('clientId') clientId: string,
     @Param('credentialId') credentialId: string,
     @Body() body: unknown,
@@ -290,7 +298,7 @@ export class AdminClientsController {
   @ApiOperation({ summary: 'Revoke a credential: refused from the next request on' })
   @ApiNoContentResponse()
   async revoke(
-    @Req() req: Request,
+    @Req() req: HttpRequestLike,
     @Param('clientId') clientId: string,
     @Param('credentialId') credentialId: string,
   ): Promise<void> {
@@ -314,7 +322,7 @@ export class AdminClientsController {
   })
   @ApiBody({ type: FederatedCredentialDto })
   async addFederated(
-    @Req() req: Request,
+    @Req() req: HttpRequestLike,
     @Param('clientId') clientId: string,
     @Body() body: unknown,
   ) {
@@ -344,7 +352,7 @@ export class AdminClientsController {
   @ApiOperation({ summary: 'Revoke a federated credential' })
   @ApiNoContentResponse()
   async revokeFederated(
-    @Req() req: Request,
+    @Req() req: HttpRequestLike,
     @Param('clientId') clientId: string,
     @Param('credentialId') credentialId: string,
   ): Promise<void> {
@@ -376,13 +384,13 @@ export class AdminClientsController {
     );
   }
 
-  #actor(req: Request): string {
+  #actor(req: HttpRequestLike): string {
     return adminActorOf(this.options, req);
   }
 }
 
 /** `If-Match: "3"` or `If-Match: 3` → 3 (the client's `version`). */
-function ifMatchVersion(req: Request): number | undefined {
+function ifMatchVersion(req: HttpRequestLike): number | undefined {
   const header = req.headers['if-match'];
   if (header === undefined) return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);

@@ -21,7 +21,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpRequestLike, HttpReplyLike } from '../nest/http-platform.js';
 import {
   ClientRegistryService,
   audienceReadiness,
@@ -78,8 +78,8 @@ export class AdminRegistryController {
   @ApiBody({ type: IssueInitialAccessTokenDto, required: false })
   @ApiCreatedResponse({ type: InitialAccessTokenResponseDto })
   async issueToken(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Body() body: unknown,
   ) {
     noStore(res);
@@ -108,7 +108,7 @@ export class AdminRegistryController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke an initial access token' })
   @ApiOkResponse({ type: InitialAccessTokenResponseDto })
-  async revokeToken(@Req() req: Request, @Param('id') id: string) {
+  async revokeToken(@Req() req: HttpRequestLike, @Param('id') id: string) {
     return presentInitialAccessToken(await this.initialAccessTokens.revoke(id, this.#actor(req)));
   }
 
@@ -159,7 +159,7 @@ export class AdminRegistryController {
     };
   }
 
-  #actor(req: Request): string {
+  #actor(req: HttpRequestLike): string {
     return adminActorOf(this.options, req);
   }
 }

@@ -9,7 +9,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReplyLike } from '../nest/http-platform.js';
 import { OAuthError } from '../core/errors.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from '../core/types.js';
 import { OAuthEndpointExceptionFilter } from '../nest/oauth-exception.filter.js';
@@ -119,10 +119,10 @@ export class AdminStatsController {
   @ApiQuery({ name: 'days', required: false, type: 'integer', description: '1..365, default 30' })
   @ApiOkResponse({ description: 'The overview' })
   async overview(
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Query('days') daysParam?: unknown,
   ): Promise<AdminOverviewView> {
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Cache-Control', 'no-store');
     const days = integerParam(daysParam, 'days', 30, 1, 365);
     const now = new Date();
     const horizon = new Date(now.getTime() + days * DAY_MS);
@@ -187,10 +187,10 @@ export class AdminStatsController {
   @ApiQuery({ name: 'hours', required: false, type: 'integer', description: '1..168, default 24' })
   @ApiOkResponse({ description: 'Failures per hour by reason, and process totals from metrics' })
   async authentications(
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Query('hours') hoursParam?: unknown,
   ): Promise<AuthenticationStatsView> {
-    res.setHeader('Cache-Control', 'no-store');
+    res.header('Cache-Control', 'no-store');
     const hours = integerParam(hoursParam, 'hours', 24, 1, 168);
     const until = new Date();
     // Whole hours: the current (partial) hour is the last bucket.

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../nest/http-platform.js';
 import { firstValueFrom, isObservable } from 'rxjs';
 import { OAuthError } from '../core/errors.js';
 import { bearerTokenOf, invalidToken, tokensEqual } from './bearer-token.js';
@@ -20,7 +20,7 @@ export class AdminTokenGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<HttpRequestLike>();
     const expected = this.options.admin?.token;
     const token = bearerTokenOf(req);
     if (token === undefined) throw invalidToken('the admin API needs a bearer token');
@@ -47,8 +47,8 @@ export class AdminAccessGuard implements CanActivate {
 }
 
 /** Who made an admin request, for the audit trail. */
-export function defaultAdminActor(req: Request): string {
-  const user = (req as Request & { user?: Record<string, unknown> }).user;
+export function defaultAdminActor(req: HttpRequestLike): string {
+  const user = (req as HttpRequestLike & { user?: Record<string, unknown> }).user;
   for (const key of ['sub', 'id', 'username', 'email']) {
     const value = user?.[key];
     if (typeof value === 'string' || typeof value === 'number') return `admin:${String(value)}`;
@@ -57,6 +57,6 @@ export function defaultAdminActor(req: Request): string {
 }
 
 /** The operator named in audit events: the configured `admin.actor`, else {@link defaultAdminActor}. */
-export function adminActorOf(options: ClientRegistryApiOptions, req: Request): string {
+export function adminActorOf(options: ClientRegistryApiOptions, req: HttpRequestLike): string {
   return (options.admin?.actor ?? defaultAdminActor)(req);
 }

@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../nest/http-platform.js';
 import { OAuthError } from '../core/errors.js';
 
 /** RFC 6750 §2.1 `b64token`. */
@@ -10,7 +10,7 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * header is absent. A malformed header, or a token also sent in the body or query, is refused
  * with `invalid_request` (RFC 6750 §3.1: one method only).
  */
-export function bearerTokenOf(req: Request): string | undefined {
+export function bearerTokenOf(req: HttpRequestLike): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
   const match = /^Bearer +(\S+) *$/i.exec(header);

@@ -1,5 +1,5 @@
 import type { CanActivate, Type } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../nest/http-platform.js';
 import type { AudiencePolicy, TokenEndpointAuthMethod } from '../core/types.js';
 
 /** Options of {@link ClientRegistryApiModule.forRoot}. */
@@ -56,7 +56,7 @@ export interface AdminApiOptions {
    * Names the operator of a request for the audit trail. Default: `req.user.sub`, `req.user.id`
    * or `req.user.username` when a guard set `req.user`, else `admin`.
    */
-  readonly actor?: (req: Request) => string;
+  readonly actor?: (req: HttpRequestLike) => string;
 }
 
 /** Injection token of the resolved {@link ClientRegistryApiOptions}. */

@@ -21,7 +21,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpRequestLike, HttpReplyLike } from '../nest/http-platform.js';
 import { OAuthError } from '../core/errors.js';
 import {
   ClientNotFoundError,
@@ -83,8 +83,8 @@ export class RegistrationController {
   @ApiBody({ type: ClientMetadataDto })
   @ApiCreatedResponse({ type: RegistrationResponseDto })
   async register(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
     noStore(res);
@@ -113,8 +113,8 @@ export class RegistrationController {
   @ApiBearerAuth('registration-access-token')
   @ApiOkResponse({ type: RegistrationResponseDto })
   async read(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Param('clientId') clientId: string,
   ): Promise<Record<string, unknown>> {
     noStore(res);
@@ -140,8 +140,8 @@ export class RegistrationController {
   @ApiBody({ type: ClientMetadataDto })
   @ApiOkResponse({ type: RegistrationResponseDto })
   async update(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Param('clientId') clientId: string,
     @Body() body: unknown,
   ): Promise<Record<string, unknown>> {
@@ -191,8 +191,8 @@ export class RegistrationController {
   @ApiBearerAuth('registration-access-token')
   @ApiNoContentResponse()
   async remove(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: HttpRequestLike,
+    @Res({ passthrough: true }) res: HttpReplyLike,
     @Param('clientId') clientId: string,
   ): Promise<void> {
     noStore(res);
@@ -212,7 +212,7 @@ export class RegistrationController {
    * RFC 7591 §3: the static token, a stored initial access token (returns its id so the use is
    * counted with the registration), or nothing under open registration.
    */
-  async #authorizeRegistration(req: Request): Promise<string | undefined> {
+  async #authorizeRegistration(req: HttpRequestLike): Promise<string | undefined> {
     const registration = this.options.registration ?? {};
     const token = bearerTokenOf(req);
     if (token === undefined) {
@@ -229,7 +229,7 @@ export class RegistrationController {
   }
 
   /** RFC 7592 §2: a wrong token and an unknown client get the same 401. */
-  async #authorizeClient(req: Request, clientId: string): Promise<void> {
+  async #authorizeClient(req: HttpRequestLike, clientId: string): Promise<void> {
     const token = bearerTokenOf(req);
     if (token === undefined) throw invalidToken('a registration access token is required');
     if (!(await this.registry.verifyRegistrationAccessToken(clientId, token))) {

@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../nest/http-platform.js';
 import { OAuthError } from '../core/errors.js';
 import { ClientMetadataDto } from './dto/index.js';
 import {
@@ -26,7 +26,7 @@ const JSON_MEDIA_TYPE = /^\s*application\/json\s*(?:;|$)/i;
  * §3.2, as the reference server does), which would otherwise reach the validation as a flat
  * object of strings and be taken for metadata.
  */
-export function jsonBodyOf(req: Request, body: unknown): unknown {
+export function jsonBodyOf(req: HttpRequestLike, body: unknown): unknown {
   const type = req.headers['content-type'];
   if (typeof type === 'string' && JSON_MEDIA_TYPE.test(type)) return body;
   const length = req.headers['content-length'];

@@ -16,7 +16,9 @@ import {
  */
 export const AuthenticatedClient = createParamDecorator(
   (_data: unknown, context: ExecutionContext): AuthenticatedClientInfo | undefined => {
-    const req = context.switchToHttp().getRequest<ClientAuthenticatedRequest>();
+    const req = context
+      .switchToHttp()
+      .getRequest<ClientAuthenticatedRequest & { user?: unknown }>();
     return req[AUTHENTICATED_CLIENT] ?? (req.user as AuthenticatedClientInfo | undefined);
   },
 );

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
 import type { AuthenticatedClient } from '../core/types.js';
 import { CLIENT_AUTH_STRATEGY } from './client-auth.constants.js';
 import { ClientAuthenticationService } from './client-authentication.service.js';
+import type { HttpRequestLike } from './http-platform.js';
 
-type Verify = (req: Request, done: (error: unknown, client?: AuthenticatedClient) => void) => void;
+type Verify = (
+  req: HttpRequestLike,
+  done: (error: unknown, client?: AuthenticatedClient) => void,
+) => void;
 
 /**
  * A Passport strategy that authenticates OAuth clients (every method of SPEC S2). Failures are
@@ -19,7 +22,7 @@ export class OAuthClientStrategy extends PassportStrategyBase {
     super();
   }
 
-  override authenticate(req: Request): void {
+  override authenticate(req: HttpRequestLike): void {
     this.verify(req, (error, client) => {
       if (error) this.error(error as Error);
       else if (client) this.success(client);
@@ -41,7 +44,7 @@ export class ClientAssertionStrategy extends PassportStrategy(
     super();
   }
 
-  validate(req: Request): Promise<AuthenticatedClient> {
+  validate(req: HttpRequestLike): Promise<AuthenticatedClient> {
     return this.authentication.authenticate(req);
   }
 }

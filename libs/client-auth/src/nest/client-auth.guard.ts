@@ -1,9 +1,9 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
 import type { TokenEndpointAuthMethod } from '../core/types.js';
 import { CLIENT_AUTH_METHODS_METADATA } from './client-auth.constants.js';
 import { ClientAuthenticationService } from './client-authentication.service.js';
+import type { HttpReplyLike, HttpRequestLike } from './http-platform.js';
 
 /**
  * Authenticates the OAuth client of a request (SPEC S2) — no Passport knowledge needed. The
@@ -28,13 +28,14 @@ export class ClientAuthGuard implements CanActivate {
     await this.authentication.authenticate(
       this.getRequest(context),
       this.getAllowedMethods(context),
+      context.switchToHttp().getResponse<HttpReplyLike | undefined>(),
     );
     return true;
   }
 
   /** The request to authenticate. Override for non-HTTP transports. */
-  protected getRequest(context: ExecutionContext): Request {
-    return context.switchToHttp().getRequest<Request>();
+  protected getRequest(context: ExecutionContext): HttpRequestLike {
+    return context.switchToHttp().getRequest<HttpRequestLike>();
   }
 
   /** The methods this route accepts; undefined means the module default. */

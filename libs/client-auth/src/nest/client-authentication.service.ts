@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { ClientAuthenticator, type ClientAuthObserver } from '../core/authenticate-client.js';
 import type { ClientStore } from '../core/clients/client-store.interface.js';
 import { ClientAuthError } from '../core/errors.js';
@@ -15,13 +14,21 @@ import {
   InjectReplayStore,
 } from './client-auth.decorators.js';
 import type { ClientAuthModuleOptions } from './client-auth.options.js';
+import {
+  type HttpReplyLike,
+  type HttpRequestLike,
+  nodeRequest,
+  requestPath,
+} from './http-platform.js';
 import { requestIdOf } from './request-id.js';
 
 /** Where the authenticated client is kept on the request. */
 export const AUTHENTICATED_CLIENT = 'oauthClient';
 
-/** An Express request after client authentication. */
-export type ClientAuthenticatedRequest = Request & { [AUTHENTICATED_CLIENT]?: AuthenticatedClient };
+/** A request (Express or Fastify) after client authentication. */
+export type ClientAuthenticatedRequest = HttpRequestLike & {
+  [AUTHENTICATED_CLIENT]?: AuthenticatedClient;
+};
 
 /**
  * Authenticates the client of an HTTP request with the framework-free `ClientAuthenticator`
@@ -62,22 +69,20 @@ export class ClientAuthenticationService {
    * Authenticates the request's client and stores the result on the request.
    *
    * @param allowedMethods methods this endpoint accepts (default: the module's `allowedMethods`).
+   * @param res the reply, to echo the request id on (Express also finds it from the request).
    * @throws ClientAuthError on failure, DependencyUnavailableError when a store is down.
    */
   async authenticate(
-    req: Request,
+    req: HttpRequestLike,
     allowedMethods?: readonly TokenEndpointAuthMethod[],
+    res?: HttpReplyLike,
   ): Promise<AuthenticatedClient> {
-    const requestId = requestIdOf(
-      req,
-      req.res as Response | undefined,
-      this.options.trustRequestIdHeader,
-    );
+    const requestId = requestIdOf(req, res, this.options.trustRequestIdHeader);
     try {
       const client = await this.authenticator.authenticate({
         // Every Authorization header sent, so a duplicate is refused (SPEC S2.1) instead of
         // Node silently keeping the first.
-        authorization: req.headersDistinct?.authorization ?? req.headers.authorization,
+        authorization: nodeRequest(req).headersDistinct?.authorization ?? req.headers.authorization,
         body: req.body as unknown,
         endpointUrl: this.endpointUrl(req),
         allowedMethods,
@@ -97,9 +102,8 @@ export class ClientAuthenticationService {
   }
 
   /** The URL of the endpoint being called, from the configured base URL (never the Host header). */
-  endpointUrl(req: Request): string {
-    const path = (req.originalUrl ?? req.url).split('?')[0];
-    return this.baseUrl + path;
+  endpointUrl(req: HttpRequestLike): string {
+    return this.baseUrl + requestPath(req);
   }
 }
 

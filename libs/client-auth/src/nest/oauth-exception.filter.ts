@@ -5,9 +5,9 @@ import {
   HttpException,
   Logger,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { AccessTokenError } from '../core/access-token/access-token-error.js';
 import { OAuthError, type OAuthErrorCode } from '../core/errors.js';
+import { type HttpReplyLike, type HttpRequestLike, sendReply } from './http-platform.js';
 import { requestIdOf } from './request-id.js';
 import { writeAccessTokenError } from './resource-server/write-access-token-error.js';
 
@@ -20,25 +20,23 @@ export interface OAuthErrorBody {
 /**
  * Writes an OAuth-format error: status, JSON `{error, error_description}`, `Cache-Control:
  * no-store`, the request id, and `WWW-Authenticate: Basic` on a 401 when the client used Basic
- * (RFC 6749 §5.2). Shared by both filters below.
+ * (RFC 6749 §5.2). Shared by both filters below; Express and Fastify alike.
  */
 export function writeOAuthError(
-  req: Request,
-  res: Response,
+  req: HttpRequestLike,
+  res: HttpReplyLike,
   status: number,
   body: OAuthErrorBody,
 ): void {
   requestIdOf(req, res);
-  res.status(status);
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Pragma', 'no-cache');
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
   if (status === 401 && body.error === 'invalid_token') {
     // RFC 6750 §3: bearer-protected resources (registration, RFC 7592, admin API).
-    res.setHeader('WWW-Authenticate', 'Bearer realm="oauth", error="invalid_token"');
+    headers['WWW-Authenticate'] = 'Bearer realm="oauth", error="invalid_token"';
   } else if (status === 401 && /^basic\s/i.test(req.headers.authorization ?? '')) {
-    res.setHeader('WWW-Authenticate', 'Basic realm="oauth", charset="UTF-8"');
+    headers['WWW-Authenticate'] = 'Basic realm="oauth", charset="UTF-8"';
   }
-  res.json(body);
+  sendReply(res, status, headers, body);
 }
 
 /**
@@ -52,8 +50,8 @@ export class OAuthExceptionFilter implements ExceptionFilter {
 
   catch(exception: OAuthError, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const req = http.getRequest<HttpRequestLike>();
+    const res = http.getResponse<HttpReplyLike>();
     // Resource server (SPEC S8): RFC 6750 §3 challenge, whichever global filter Nest picks.
     if (exception instanceof AccessTokenError) return writeAccessTokenError(req, res, exception);
     if (exception.status >= 500) {
@@ -93,8 +91,16 @@ export class OAuthEndpointExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     if (exception instanceof OAuthError) return this.oauthFilter.catch(exception, host);
     const http = host.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const req = http.getRequest<HttpRequestLike>();
+    const res = http.getResponse<HttpReplyLike>();
+    const refused = platformRefusal(exception);
+    if (refused) {
+      writeOAuthError(req, res, refused.status, {
+        error: HTTP_ERROR_CODES[refused.status] ?? 'invalid_request',
+        error_description: refused.description,
+      });
+      return;
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) {
@@ -123,6 +129,40 @@ export class OAuthEndpointExceptionFilter implements ExceptionFilter {
       error_description: 'an unexpected error occurred',
     });
   }
+}
+
+/** Fixed descriptions of Fastify's own request refusals (their messages may quote input). */
+const FASTIFY_REFUSALS: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'the request body is too large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'the request body has an unsupported media type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the request body does not match its Content-Length',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the request body is not valid JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the request body is not valid JSON',
+  FST_ERR_CTP_INVALID_TYPE: 'the Content-Type header is malformed',
+  FST_ERR_CTP_EMPTY_TYPE: 'the Content-Type header is malformed',
+  FST_ERR_BAD_URL: 'the request URL is malformed',
+};
+
+/**
+ * A request the HTTP platform itself refused before any route ran (Fastify's `FST_ERR_*` with a
+ * 4xx `statusCode`, possibly wrapped by Nest): its status and a fixed description.
+ */
+function platformRefusal(exception: unknown): { status: number; description: string } | undefined {
+  for (let e: unknown = exception, depth = 0; e && depth < 3; depth++) {
+    const code = (e as { code?: unknown }).code;
+    const status = (e as { statusCode?: unknown }).statusCode;
+    if (typeof code === 'string' && code.startsWith('FST_ERR_')) {
+      const clientStatus =
+        typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+      if (clientStatus === undefined) return undefined;
+      return {
+        status: clientStatus,
+        description: FASTIFY_REFUSALS[code] ?? 'the request is malformed',
+      };
+    }
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function describeHttpException(exception: HttpException): string {

@@ -9,7 +9,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../../nest/http-platform.js';
 import { OAuthEndpointExceptionFilter } from '../../nest/oauth-exception.filter.js';
 import type { LoadedServerKey } from '../../persistence/server-key.service.js';
 import { AdminAccessGuard, adminActorOf } from '../admin.guard.js';
@@ -43,7 +43,7 @@ export class AdminServerKeysController {
   @ApiOperation({
     summary: 'Rotate: next → current, current → retiring (still published), new next',
   })
-  async rotate(@Req() req: Request) {
+  async rotate(@Req() req: HttpRequestLike) {
     await this.tokens.keys.rotate(adminActorOf(this.options, req));
     return this.tokens.keys.publishedKeys().map(presentKey);
   }

@@ -1,5 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../../nest/http-platform.js';
 import { OAuthError } from '../../core/errors.js';
 
 /** `application/x-www-form-urlencoded`, with or without parameters. */
@@ -22,7 +22,7 @@ const FORM_MEDIA_TYPE = /^\s*application\/x-www-form-urlencoded\s*(?:;|$)/i;
 @Injectable()
 export class FormBodyGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request>();
+    const req = context.switchToHttp().getRequest<HttpRequestLike>();
     const length = req.headers['content-length'];
     const hasBody =
       req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');

@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { AccessTokenError } from '../../core/access-token/access-token-error.js';
 import { AccessTokenVerifier } from '../../core/access-token/access-token-verifier.js';
 import { extractBearerToken } from '../../core/access-token/bearer-token.js';
 import { requireScopes } from '../../core/access-token/scopes.js';
 import type { VerifiedAccessToken } from '../../core/access-token/verify-access-token.js';
 import { DependencyUnavailableError } from '../../core/errors.js';
+import type { HttpRequestLike } from '../http-platform.js';
 import { requestIdOf } from '../request-id.js';
 import {
   BEARER_REALM,
@@ -15,8 +15,8 @@ import {
 import { InjectResourceServerOptions } from './resource-server.decorators.js';
 import type { ResourceServerModuleOptions } from './resource-server.options.js';
 
-/** An Express request after access token verification. */
-export type AccessTokenAuthenticatedRequest = Request & {
+/** A request (Express or Fastify) after access token verification. */
+export type AccessTokenAuthenticatedRequest = HttpRequestLike & {
   [VERIFIED_ACCESS_TOKEN]?: VerifiedAccessToken;
   /** The realm of the challenge, recorded for whichever exception filter answers a refusal. */
   [BEARER_REALM]?: string;
@@ -44,7 +44,7 @@ export class AccessTokenAuthenticationService {
    * @throws AccessTokenError when the token is missing or refused; DependencyUnavailableError
    *   when the issuer's keys or the introspection endpoint cannot be reached.
    */
-  async authenticate(req: Request): Promise<VerifiedAccessToken> {
+  async authenticate(req: HttpRequestLike): Promise<VerifiedAccessToken> {
     const holder = req as AccessTokenAuthenticatedRequest;
     holder[BEARER_REALM] = this.options.realm ?? DEFAULT_BEARER_REALM;
     const known = holder[VERIFIED_ACCESS_TOKEN];
@@ -72,7 +72,11 @@ export class AccessTokenAuthenticationService {
    *
    * @throws AccessTokenError `scope_insufficient` (403 `insufficient_scope`).
    */
-  requireScopes(req: Request, token: VerifiedAccessToken, required: readonly string[]): void {
+  requireScopes(
+    req: HttpRequestLike,
+    token: VerifiedAccessToken,
+    required: readonly string[],
+  ): void {
     (req as AccessTokenAuthenticatedRequest)[BEARER_REALM] =
       this.options.realm ?? DEFAULT_BEARER_REALM;
     try {
@@ -84,17 +88,13 @@ export class AccessTokenAuthenticationService {
   }
 
   /** The token verified for `req`, if any. */
-  verifiedToken(req: Request): VerifiedAccessToken | undefined {
+  verifiedToken(req: HttpRequestLike): VerifiedAccessToken | undefined {
     return (req as AccessTokenAuthenticatedRequest)[VERIFIED_ACCESS_TOKEN];
   }
 
   /** Logs a refusal by reason code and request id; never the token. */
-  private report(req: Request, error: unknown, token?: VerifiedAccessToken): void {
-    const requestId = requestIdOf(
-      req,
-      req.res as Response | undefined,
-      this.options.trustRequestIdHeader ?? true,
-    );
+  private report(req: HttpRequestLike, error: unknown, token?: VerifiedAccessToken): void {
+    const requestId = requestIdOf(req, undefined, this.options.trustRequestIdHeader ?? true);
     if (error instanceof AccessTokenError) {
       const line = `access token refused: reason=${error.reason} client=${token?.clientId ?? '-'} request=${requestId} detail=${error.detail}`;
       // A request without a token is routine (the challenge asks for one): not a warning.
@@ -107,7 +107,7 @@ export class AccessTokenAuthenticationService {
   }
 }
 
-function isForm(req: Request): boolean {
+function isForm(req: HttpRequestLike): boolean {
   const type = req.headers['content-type'];
   return (
     typeof type === 'string' &&

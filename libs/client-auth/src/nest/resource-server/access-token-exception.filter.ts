@@ -6,9 +6,9 @@ import {
   Logger,
   Optional,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
 import { AccessTokenError } from '../../core/access-token/access-token-error.js';
 import { DependencyUnavailableError } from '../../core/errors.js';
+import type { HttpReplyLike, HttpRequestLike } from '../http-platform.js';
 import { writeOAuthError } from '../oauth-exception.filter.js';
 import { requestIdOf } from '../request-id.js';
 import { writeAccessTokenError } from './write-access-token-error.js';
@@ -39,8 +39,8 @@ export class AccessTokenExceptionFilter implements ExceptionFilter {
 
   catch(exception: AccessTokenError | DependencyUnavailableError, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
+    const req = http.getRequest<HttpRequestLike>();
+    const res = http.getResponse<HttpReplyLike>();
     if (exception instanceof AccessTokenError) {
       writeAccessTokenError(req, res, exception, this.realm);
       return;

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../http-platform.js';
 import { AccessTokenAuthenticationService } from './access-token-authentication.service.js';
 import { REQUIRED_SCOPES_METADATA } from './resource-server.constants.js';
 
@@ -39,8 +39,8 @@ export class AccessTokenGuard implements CanActivate {
   }
 
   /** The request to authenticate. Override for non-HTTP transports. */
-  protected getRequest(context: ExecutionContext): Request {
-    return context.switchToHttp().getRequest<Request>();
+  protected getRequest(context: ExecutionContext): HttpRequestLike {
+    return context.switchToHttp().getRequest<HttpRequestLike>();
   }
 
   /** The scopes of `@RequiredScopes()` on the handler and its controller, together. */

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../http-platform.js';
 import { Strategy as PassportStrategyBase } from 'passport-strategy';
 import type { VerifiedAccessToken } from '../../core/access-token/verify-access-token.js';
 import { AccessTokenAuthenticationService } from './access-token-authentication.service.js';
 import { ACCESS_TOKEN_STRATEGY } from './resource-server.constants.js';
 
-type Verify = (req: Request, done: (error: unknown, token?: VerifiedAccessToken) => void) => void;
+type Verify = (
+  req: HttpRequestLike,
+  done: (error: unknown, token?: VerifiedAccessToken) => void,
+) => void;
 
 /**
  * A Passport strategy that verifies OAuth access tokens (SPEC S8). Failures are passed to
@@ -20,7 +23,7 @@ export class OAuthAccessTokenStrategy extends PassportStrategyBase {
     super();
   }
 
-  override authenticate(req: Request): void {
+  override authenticate(req: HttpRequestLike): void {
     this.verify(req, (error, token) => {
       if (error) this.error(error as Error);
       else if (token) this.success(token);
@@ -44,7 +47,7 @@ export class AccessTokenStrategy extends PassportStrategy(
     super();
   }
 
-  validate(req: Request): Promise<VerifiedAccessToken> {
+  validate(req: HttpRequestLike): Promise<VerifiedAccessToken> {
     return this.authentication.authenticate(req);
   }
 }

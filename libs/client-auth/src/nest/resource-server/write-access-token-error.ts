@@ -1,6 +1,6 @@
-import type { Request, Response } from 'express';
 import { AccessTokenError } from '../../core/access-token/access-token-error.js';
 import { bearerChallenge } from '../../core/access-token/bearer-token.js';
+import { type HttpReplyLike, type HttpRequestLike, sendReply } from '../http-platform.js';
 import { requestIdOf } from '../request-id.js';
 import { BEARER_REALM, DEFAULT_BEARER_REALM } from './resource-server.constants.js';
 
@@ -19,8 +19,8 @@ import { BEARER_REALM, DEFAULT_BEARER_REALM } from './resource-server.constants.
  * ```
  */
 export function writeAccessTokenError(
-  req: Request,
-  res: Response,
+  req: HttpRequestLike,
+  res: HttpReplyLike,
   error: AccessTokenError,
   realm?: string,
 ): void {
@@ -28,13 +28,16 @@ export function writeAccessTokenError(
   const effectiveRealm =
     (typeof recorded === 'string' ? recorded : undefined) ?? realm ?? DEFAULT_BEARER_REALM;
   requestIdOf(req, res);
-  res.status(error.status);
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Pragma', 'no-cache');
-  res.setHeader('WWW-Authenticate', bearerChallenge(effectiveRealm, error));
-  if (!error.hasErrorInformation) {
-    res.end();
-    return;
-  }
-  res.json({ error: error.error, error_description: error.description });
+  sendReply(
+    res,
+    error.status,
+    {
+      'Cache-Control': 'no-store',
+      Pragma: 'no-cache',
+      'WWW-Authenticate': bearerChallenge(effectiveRealm, error),
+    },
+    error.hasErrorInformation
+      ? { error: error.error, error_description: error.description }
+      : undefined,
+  );
 }

@@ -6,7 +6,7 @@ import {
   type NestModule,
   type OnModuleInit,
 } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { AccessTokenService } from '../../http/server/access-token.service.js';
 import { CLIENT_AUTH_OBSERVER, CLIENT_KEY_SETS } from '../../nest/client-auth.constants.js';
 import {
@@ -14,13 +14,16 @@ import {
   type ClientAuthMetricsOptions,
   type JwksStatsSource,
 } from './client-auth-metrics.js';
-import { HttpMetricsMiddleware } from './http-metrics.middleware.js';
+import { fastifyHttpMetricsHook, HttpMetricsMiddleware } from './http-metrics.middleware.js';
 
 /** Options of `ClientAuthMetricsModule.forRoot()`. */
 export interface ClientAuthMetricsModuleOptions extends ClientAuthMetricsOptions {
   /** Use this instance (and its registry) instead of building one from the options. */
   readonly metrics?: ClientAuthMetrics;
-  /** Time every HTTP request of the application (a middleware on all routes). Default true. */
+  /**
+   * Time every HTTP request of the application (Express: a middleware on all routes; Fastify: an
+   * `onResponse` hook). Default true.
+   */
   readonly httpMetrics?: boolean;
   /** Expose the counters of the `jwks_uri` key set cache (`CLIENT_KEY_SETS`). Default true. */
   readonly jwksCache?: boolean;
@@ -65,8 +68,9 @@ export function countIssuedTokens(
  * class MetricsController {
  *   constructor(private readonly metrics: ClientAuthMetrics) {}
  *   @Get('metrics')
- *   async scrape(@Res() res: Response) {
- *     res.type(this.metrics.contentType).send(await this.metrics.metrics());
+ *   async scrape(@Res() res: HttpReplyLike) {
+ *     res.header('Content-Type', this.metrics.contentType);
+ *     res.send(await this.metrics.metrics());
  *   }
  * }
  *
@@ -83,6 +87,7 @@ export class ClientAuthMetricsModule implements NestModule, OnModuleInit {
     private readonly metrics: ClientAuthMetrics,
     private readonly moduleRef: ModuleRef,
     @Inject(CLIENT_AUTH_METRICS_OPTIONS) private readonly options: ClientAuthMetricsModuleOptions,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   /** Registers the metrics globally; see the class description. */
@@ -108,7 +113,15 @@ export class ClientAuthMetricsModule implements NestModule, OnModuleInit {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    if (this.options.httpMetrics !== false) consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+    if (this.options.httpMetrics === false) return;
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter?.getType() === 'fastify') {
+      // Fastify: one onResponse hook, which also sees 404s and body-parser refusals.
+      const fastify = adapter.getInstance<{ addHook(name: 'onResponse', hook: unknown): void }>();
+      fastify.addHook('onResponse', fastifyHttpMetricsHook(this.metrics));
+      return;
+    }
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
   }
 
   onModuleInit(): void {

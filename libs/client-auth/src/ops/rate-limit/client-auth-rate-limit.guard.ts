@@ -5,7 +5,7 @@ import {
   Injectable,
   type NestInterceptor,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpRequestLike, HttpReplyLike } from '../../nest/http-platform.js';
 import type { Observable } from 'rxjs';
 import { RegistrationController } from '../../http/registration.controller.js';
 import { TokenController } from '../../http/server/token.controller.js';
@@ -39,8 +39,8 @@ export class ClientAuthRateLimitGuard implements CanActivate {
     const http = context.switchToHttp();
     this.limiter.beforeAuthentication(
       endpoint,
-      http.getRequest<Request>(),
-      http.getResponse<Response>(),
+      http.getRequest<HttpRequestLike>(),
+      http.getResponse<HttpReplyLike>(),
     );
     return true;
   }
@@ -59,7 +59,8 @@ export class ClientAuthRateLimitInterceptor implements NestInterceptor {
     if (endpointOf(context) === 'token') {
       const http = context.switchToHttp();
       const client = http.getRequest<ClientAuthenticatedRequest>()[AUTHENTICATED_CLIENT];
-      if (client) this.limiter.afterAuthentication(client.clientId, http.getResponse<Response>());
+      if (client)
+        this.limiter.afterAuthentication(client.clientId, http.getResponse<HttpReplyLike>());
     }
     return next.handle();
   }

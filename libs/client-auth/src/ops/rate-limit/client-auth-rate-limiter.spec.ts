@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Request, Response } from 'express';
+import type { HttpReplyLike, HttpRequestLike } from '../../nest/http-platform.js';
 import { ClientAuthMetrics } from '../metrics/client-auth-metrics.js';
 import {
   addressBucketKey,
@@ -11,23 +11,24 @@ import { RateLimitExceededError } from './rate-limit-exceeded.error.js';
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const fakeJwt = (payload: unknown) => `${b64url({ alg: 'ES256' })}.${b64url(payload)}.sig`;
 
-function req(init: { body?: unknown; authorization?: string; ip?: string }): Request {
+function req(init: { body?: unknown; authorization?: string; ip?: string }): HttpRequestLike {
   return {
     body: init.body,
     headers: init.authorization ? { authorization: init.authorization } : {},
     ip: init.ip ?? '192.0.2.1',
-  } as unknown as Request;
+  } as unknown as HttpRequestLike;
 }
 
-function res(): Response & { headers: Record<string, string> } {
+/** A reply recording its headers (the `header()` call Express and Fastify replies share). */
+function res(): HttpReplyLike & { headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   return {
     headers,
-    setHeader(name: string, value: string) {
+    header(name: string, value: string) {
       headers[name.toLowerCase()] = value;
       return this;
     },
-  } as unknown as Response & { headers: Record<string, string> };
+  } as unknown as HttpReplyLike & { headers: Record<string, string> };
 }
 
 describe('addressBucketKey', () => {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { HttpRequestLike, HttpReplyLike } from '../../nest/http-platform.js';
 import { ClientAuthMetrics } from '../metrics/client-auth-metrics.js';
 import {
   CLIENT_AUTH_RATE_LIMIT_OPTIONS,
@@ -53,7 +53,7 @@ function expandIpv6(address: string): string[] {
  * assertion's `sub`. Used only to refuse early a client already over its limit, never to
  * consume from its bucket (so nobody can drain another client's budget).
  */
-export function claimedClientId(req: Request): string | undefined {
+export function claimedClientId(req: HttpRequestLike): string | undefined {
   const body = (req.body ?? {}) as Record<string, unknown>;
   const fit = (value: unknown) =>
     typeof value === 'string' && value !== '' && value.length <= MAX_CLAIMED_ID ? value : undefined;
@@ -124,7 +124,11 @@ export class ClientAuthRateLimiter {
    * then (token endpoint) refuses a request whose claimed client has an empty bucket — without
    * taking from it. Throws {@link RateLimitExceededError} (with `Retry-After` set on `res`).
    */
-  beforeAuthentication(endpoint: RateLimitedEndpoint, req: Request, res: Response): void {
+  beforeAuthentication(
+    endpoint: RateLimitedEndpoint,
+    req: HttpRequestLike,
+    res: HttpReplyLike,
+  ): void {
     const address = addressBucketKey(this.options.addressOf?.(req) ?? req.ip);
     const perAddress =
       endpoint === 'token' ? this.options.token?.perAddress : this.options.registration?.perAddress;
@@ -140,7 +144,7 @@ export class ClientAuthRateLimiter {
   }
 
   /** After authentication (token endpoint): takes one request from the client's bucket. */
-  afterAuthentication(clientId: string, res: Response): void {
+  afterAuthentication(clientId: string, res: HttpReplyLike): void {
     const perClient = this.options.token?.perClient ?? 0;
     if (perClient <= 0) return;
     this.#enforce(this.#tokenPerClient.consume(clientId, perClient), 'token', 'client', res);
@@ -157,12 +161,12 @@ export class ClientAuthRateLimiter {
     decision: RateLimitDecision,
     endpoint: RateLimitedEndpoint,
     scope: 'client' | 'address',
-    res: Response,
+    res: HttpReplyLike,
   ): void {
     if (decision.allowed) return;
     this.metrics?.rateLimited(endpoint, scope);
     // RFC 9110 §10.2.3 (delay-seconds); the error filter keeps headers already set.
-    res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+    res.header('Retry-After', String(decision.retryAfterSeconds));
     throw new RateLimitExceededError(decision.retryAfterSeconds);
   }
 }

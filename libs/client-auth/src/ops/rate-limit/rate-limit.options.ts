@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { HttpRequestLike } from '../../nest/http-platform.js';
 
 /** Requests per minute allowed on one endpoint; 0 or absent means no limit. */
 export interface EndpointRateLimits {
@@ -23,7 +23,7 @@ export interface ClientAuthRateLimitOptions {
    * The caller's address. Default `req.ip` (the socket address unless Express' `trust proxy`
    * is set — behind a proxy, set it or supply this function).
    */
-  readonly addressOf?: (req: Request) => string | undefined;
+  readonly addressOf?: (req: HttpRequestLike) => string | undefined;
   /** Clock in epoch ms. Default `Date.now`. */
   readonly now?: () => number;
 }
