@@ -9,6 +9,10 @@ import { DEFAULT_MAX_ACCESS_TOKEN_BYTES } from './bearer-token.js';
 import type { AccessTokenKeySource } from './issuer-key-source.js';
 import { parseScope, requireScopes } from './scopes.js';
 
+/** Stateless decoders (no `stream`), shared: strict for header parsing, lenient as jose decodes. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8 = new TextDecoder();
+
 /** What an access token must satisfy, whatever its format (SPEC S8). */
 export interface AccessTokenValidation {
   /** The issuer identifier whose tokens are accepted; `iss` must be identical (RFC 9068 §4). */
@@ -150,9 +154,7 @@ function printable(value: unknown): string {
 function decodeJsonObject(part: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(part, 'base64url')),
-    );
+    value = JSON.parse(STRICT_UTF8.decode(Buffer.from(part, 'base64url')));
   } catch {
     throw refuse('token_malformed', `the ${what} is not base64url-encoded JSON`);
   }
@@ -410,7 +412,7 @@ export async function verifyJwtAccessToken(
   // 4. Claims: those of the verified payload (the same bytes as the decoded part).
   let claims: Record<string, unknown>;
   try {
-    claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    claims = JSON.parse(UTF8.decode(payload)) as Record<string, unknown>;
   } catch {
     throw refuse('token_malformed', 'the payload is not JSON');
   }

@@ -10,6 +10,9 @@ export interface DecodedAssertion {
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
+/** Strict UTF-8 (invalid sequences throw); one instance, as `decode` without `stream` keeps no state. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function malformed(detail: string, clientId?: string): ClientAuthError {
   return new ClientAuthError({ reason: 'assertion_malformed', detail, clientId });
 }
@@ -17,9 +20,7 @@ function malformed(detail: string, clientId?: string): ClientAuthError {
 function decodeJsonObject(part: string, what: string, clientId?: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(part, 'base64url')),
-    );
+    value = JSON.parse(UTF8.decode(Buffer.from(part, 'base64url')));
   } catch {
     throw malformed(`the assertion ${what} is not base64url-encoded JSON`, clientId);
   }

@@ -1,6 +1,7 @@
-import { KeyObject, randomBytes } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import type { CryptoKey } from 'jose';
 import { signCompactJws } from '../crypto/jws.js';
+import { randomId } from '../crypto/random-id.js';
 
 /** A private key the server signs access tokens with. */
 export interface ServerSigningKey {
@@ -49,7 +50,7 @@ export async function signAccessToken(
   content: AccessTokenContent,
 ): Promise<IssuedAccessToken> {
   const now = Math.floor((content.now ?? new Date()).getTime() / 1000);
-  const jti = randomBytes(16).toString('base64url');
+  const jti = randomId();
   const audience =
     typeof content.audience === 'string' || content.audience.length !== 1
       ? (content.audience as string | string[])
