@@ -67,7 +67,8 @@ export function registerOAuthBodyParsers(
 ): void {
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const parameterLimit = options.parameterLimit ?? 100;
-  for (const type of [FORM, JSON_TYPE, '*']) {
+  // Fastify's own text/plain parser too: otherwise it outranks '*' and keeps a string body.
+  for (const type of [FORM, JSON_TYPE, 'text/plain', '*']) {
     if (fastify.hasContentTypeParser(type)) fastify.removeContentTypeParser(type);
   }
   const settings = { parseAs: 'buffer' as const, bodyLimit };

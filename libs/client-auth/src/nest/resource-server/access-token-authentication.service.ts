@@ -5,7 +5,7 @@ import { extractBearerToken } from '../../core/access-token/bearer-token.js';
 import { requireScopes } from '../../core/access-token/scopes.js';
 import type { VerifiedAccessToken } from '../../core/access-token/verify-access-token.js';
 import { DependencyUnavailableError } from '../../core/errors.js';
-import type { HttpRequestLike } from '../http-platform.js';
+import { type HttpReplyLike, type HttpRequestLike, nodeRequest } from '../http-platform.js';
 import { requestIdOf } from '../request-id.js';
 import {
   BEARER_REALM,
@@ -39,12 +39,14 @@ export class AccessTokenAuthenticationService {
 
   /**
    * The verified access token of `req`: taken from the `Authorization: Bearer` header only
-   * (RFC 6750 §2.1), verified once per request.
+   * (RFC 6750 §2.1), verified once per request. With `res`, the request id is echoed on the
+   * response (`X-Request-Id`), success or not.
    *
    * @throws AccessTokenError when the token is missing or refused; DependencyUnavailableError
    *   when the issuer's keys or the introspection endpoint cannot be reached.
    */
-  async authenticate(req: HttpRequestLike): Promise<VerifiedAccessToken> {
+  async authenticate(req: HttpRequestLike, res?: HttpReplyLike): Promise<VerifiedAccessToken> {
+    if (res !== undefined) requestIdOf(req, res, this.options.trustRequestIdHeader ?? true);
     const holder = req as AccessTokenAuthenticatedRequest;
     holder[BEARER_REALM] = this.options.realm ?? DEFAULT_BEARER_REALM;
     const known = holder[VERIFIED_ACCESS_TOKEN];
@@ -52,7 +54,10 @@ export class AccessTokenAuthenticationService {
     try {
       const token = extractBearerToken(
         {
-          authorization: req.headers.authorization,
+          // Every Authorization header sent, so a duplicate is refused instead of Node keeping
+          // the first.
+          authorization:
+            nodeRequest(req).headersDistinct?.authorization ?? req.headers.authorization,
           url: req.originalUrl ?? req.url,
           ...(isForm(req) && { formBody: req.body as unknown }),
         },

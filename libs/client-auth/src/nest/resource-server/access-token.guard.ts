@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { HttpRequestLike } from '../http-platform.js';
+import type { HttpReplyLike, HttpRequestLike } from '../http-platform.js';
 import { AccessTokenAuthenticationService } from './access-token-authentication.service.js';
 import { REQUIRED_SCOPES_METADATA } from './resource-server.constants.js';
 
@@ -32,7 +32,10 @@ export class AccessTokenGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = this.getRequest(context);
-    const token = await this.authentication.authenticate(req);
+    const token = await this.authentication.authenticate(
+      req,
+      context.switchToHttp().getResponse<HttpReplyLike | undefined>(),
+    );
     const required = this.getRequiredScopes(context);
     if (required.length > 0) this.authentication.requireScopes(req, token, required);
     return true;
