@@ -60,6 +60,9 @@ export async function createApp(
     // arriving meanwhile on a kept-alive connection is still answered, not refused with a
     // non-OAuth 503 (SIGTERM drains, SPEC S10).
     return503OnClosing: false,
+    // Client ids run to 255 characters (up to 765 once percent-encoded) in the RFC 7592 and
+    // admin paths; Fastify's default refuses a path parameter over 100.
+    maxParamLength: 1024,
     forceCloseConnections: 'idle',
     // Fastify answers a malformed URL before Nest's filters run: in the OAuth format here too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -213,6 +213,28 @@ describe.each(TEST_DATABASES)('registry API on %s: jwks_uri, concurrency, OpenAP
       .expect(404);
   });
 
+  it('serves the longest client ids (255 characters, reserved ones percent-encoded) in paths', async () => {
+    const id = `${'/?#%&+'.repeat(20)}${'x'.repeat(135)}`;
+    expect(id).toHaveLength(255);
+    await request(server.url)
+      .post('/admin/clients')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ client_id: id, token_endpoint_auth_method: 'client_secret_basic' })
+      .expect(201);
+    const path = `/admin/clients/${encodeURIComponent(id)}`;
+    expect(path.length).toBeGreaterThan(500);
+    const read = await request(server.url)
+      .get(path)
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .expect(200);
+    expect(read.body.client_id).toBe(id);
+    await request(server.url)
+      .post(`${path}/disable`)
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .expect(200);
+    expect((await server.registry.getClient(id))?.enabled).toBe(false);
+  });
+
   it.each(['/oauth/register', '/admin/clients', '/oauth/token'])(
     'a malformed JSON body at %s is refused without echoing any of it',
     async (path) => {
