@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { createServer, type RequestListener } from 'node:http';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -63,6 +64,19 @@ export async function createApp(
     // Client ids run to 255 characters (up to 765 once percent-encoded) in the RFC 7592 and
     // admin paths; Fastify's default refuses a path parameter over 100.
     maxParamLength: 1024,
+    // A request must arrive whole within REQUEST_TIMEOUT_MS (Fastify's default is no limit): a
+    // client sending its body byte by byte cannot hold a connection open. Node checks the
+    // deadlines every `connectionsCheckingInterval` (30 s by default), hence the own server.
+    serverFactory: (handler: RequestListener) =>
+      createServer(
+        {
+          requestTimeout: config.requestTimeoutMs,
+          headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+          connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+          keepAliveTimeout: 72_000,
+        },
+        handler,
+      ),
     forceCloseConnections: 'idle',
     // Fastify answers a malformed URL before Nest's filters run: in the OAuth format here too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

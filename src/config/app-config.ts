@@ -43,6 +43,11 @@ export interface AppConfig {
    * load balancer stops routing (`SHUTDOWN_DELAY_MS`, default 0).
    */
   readonly shutdownDelayMs: number;
+  /**
+   * Milliseconds a request may take to arrive whole, headers and body (`REQUEST_TIMEOUT_MS`,
+   * default 30 000); a slower one is answered 408 and its connection closed.
+   */
+  readonly requestTimeoutMs: number;
 }
 
 /** Rate limits of the reference server, requests per minute per key; 0 = off. */
@@ -140,6 +145,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     metricsToken: parseToken('METRICS_TOKEN', env.METRICS_TOKEN),
     shutdownDelayMs: parseInteger('SHUTDOWN_DELAY_MS', env.SHUTDOWN_DELAY_MS, 0, 0, 600_000),
+    requestTimeoutMs: parseInteger(
+      'REQUEST_TIMEOUT_MS',
+      env.REQUEST_TIMEOUT_MS,
+      30_000,
+      100,
+      600_000,
+    ),
   };
 }
 

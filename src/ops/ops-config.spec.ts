@@ -7,6 +7,7 @@ describe('operations settings (RATE_LIMIT_*, METRICS_TOKEN, SHUTDOWN_DELAY_MS)',
     expect(config.rateLimits).toEqual({ tokenPerClient: 0, tokenPerIp: 0, registerPerIp: 0 });
     expect(config.metricsToken).toBeUndefined();
     expect(config.shutdownDelayMs).toBe(0);
+    expect(config.requestTimeoutMs).toBe(30_000);
   });
 
   it('reads the limits in requests per minute, the token and the delay', () => {
@@ -16,6 +17,7 @@ describe('operations settings (RATE_LIMIT_*, METRICS_TOKEN, SHUTDOWN_DELAY_MS)',
       RATE_LIMIT_REGISTER_PER_IP: '20',
       METRICS_TOKEN: 'scrape-token-0123456789',
       SHUTDOWN_DELAY_MS: '5000',
+      REQUEST_TIMEOUT_MS: '2500',
     });
     expect(config.rateLimits).toEqual({
       tokenPerClient: 600,
@@ -24,6 +26,7 @@ describe('operations settings (RATE_LIMIT_*, METRICS_TOKEN, SHUTDOWN_DELAY_MS)',
     });
     expect(config.metricsToken).toBe('scrape-token-0123456789');
     expect(config.shutdownDelayMs).toBe(5000);
+    expect(config.requestTimeoutMs).toBe(2500);
   });
 
   it.each([
@@ -34,6 +37,8 @@ describe('operations settings (RATE_LIMIT_*, METRICS_TOKEN, SHUTDOWN_DELAY_MS)',
     ['METRICS_TOKEN', 'short'],
     ['METRICS_TOKEN', 'has spaces in it, sixteen+'],
     ['SHUTDOWN_DELAY_MS', '600001'],
+    ['REQUEST_TIMEOUT_MS', '99'],
+    ['REQUEST_TIMEOUT_MS', 'forever'],
   ])('refuses %s=%p naming the variable', (name, value) => {
     let error: unknown;
     try {
