@@ -55,14 +55,13 @@ export class PinoNestLogger implements LoggerService {
   }
 
   error(message: unknown, ...rest: unknown[]): void {
-    // Nest passes (message, stack?, context?).
-    const context = rest.length > 1 ? rest[rest.length - 1] : undefined;
-    const stack = typeof rest[0] === 'string' && rest.length > 1 ? rest[0] : undefined;
     if (!this.logger.isLevelEnabled('error')) return;
-    this.logger.error(
-      { context: typeof context === 'string' ? context : undefined, ...(stack && { stack }) },
-      text(message),
-    );
+    // Nest passes (message, stack?, context?): the context last, a stack before it.
+    const last = rest[rest.length - 1];
+    const lastIsStack = typeof last === 'string' && /\n\s+at /.test(last);
+    const context = typeof last === 'string' && !lastIsStack ? last : undefined;
+    const stack = lastIsStack ? last : rest.length > 1 ? rest[0] : undefined;
+    this.logger.error({ context, ...(typeof stack === 'string' && { stack }) }, text(message));
   }
 
   warn(message: unknown, ...rest: unknown[]): void {
