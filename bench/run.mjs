@@ -154,8 +154,8 @@ async function main() {
       audience: ISSUER,
     });
 
-    // ---- crypto limit, on the server CPU while nothing else runs there
-    log('\nmeasuring the crypto limit (verify + sign; guard: verify; one thread)…');
+    // ---- crypto limit: measured per scenario on the server CPU just before that scenario's
+    // runs, so each ratio compares figures taken minutes apart at most (a VM's speed drifts).
     const limitJob = {
       issuer: ISSUER,
       signingJwk,
@@ -177,13 +177,14 @@ async function main() {
         ),
       ),
     };
-    const limits = await measureCryptoLimits(limitJob, serverCpus);
-    for (const client of clients) {
-      const limit = limits[client.scenario.id];
+    async function measureLimit(id) {
+      const job = { ...limitJob, scenarios: limitJob.scenarios.filter((s) => s.id === id) };
+      const limit = (await measureCryptoLimits(job, serverCpus))[id];
       log(
-        `  ${client.scenario.id.padEnd(22)} ${String(limit.sequential).padStart(6)} ops/s ` +
+        `  crypto limit (verify + sign; guard: verify; one thread): ${limit.sequential} ops/s ` +
           `(pipelined ${limit.pipelined}; others used ${limit.othersCpuPercent ?? '?'}% of the CPU)`,
       );
+      return limit;
     }
 
     // ---- servers
@@ -352,7 +353,8 @@ async function main() {
         continue;
       }
       const client = clients.find((c) => c.scenario === scenario);
-      const limit = limits[scenario.id];
+      log(`\n${scenario.label}:`);
+      const limit = await measureLimit(scenario.id);
       if (scenario.kind === 'resource') {
         results.push(await runGuardScenario(scenario, client, limit));
         continue;
@@ -368,9 +370,7 @@ async function main() {
       await pinSelf(pinning ? allCpus : undefined);
       const started = Date.now();
       const bodies = await generateRequestBodies(signerOf(client), size);
-      log(
-        `\n${scenario.label}: ${size} assertions signed in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-      );
+      log(`  ${size} assertions signed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       await pinSelf(loadCpus);
 
       const entry = {
@@ -493,7 +493,7 @@ async function main() {
       const tokens = responses.map((text) => JSON.parse(text).access_token);
       entry.tokenPool = tokens.length;
       log(
-        `\n${scenario.label}: ${tokens.length} access tokens obtained in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `  ${tokens.length} access tokens obtained in ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
       if (tokenProblems.length) {
         failures.push(`${scenario.id}: token for the pool: ${tokenProblems[0]}`);
