@@ -63,7 +63,7 @@ export async function createApp(
     return503OnClosing: false,
     // Client ids run to 255 characters (up to 765 once percent-encoded) in the RFC 7592 and
     // admin paths; Fastify's default refuses a path parameter over 100.
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     // A request must arrive whole within REQUEST_TIMEOUT_MS (Fastify's default is no limit): a
     // client sending its body byte by byte cannot hold a connection open. Node checks the
     // deadlines every `connectionsCheckingInterval` (30 s by default), hence the own server.
