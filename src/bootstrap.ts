@@ -7,9 +7,11 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream } from 'pino';
 import {
+  MALFORMED_REQUEST,
   OAuthEndpointExceptionFilter,
+  platformRefusal,
   registerOAuthBodyParsers,
-  requestIdOf,
+  writeOAuthError,
 } from 'nestjs-client-auth';
 import type { AppConfig } from './config/app-config.js';
 import { AppModule } from './app.module.js';
@@ -80,20 +82,11 @@ export async function createApp(
     forceCloseConnections: 'idle',
     // Fastify answers a malformed URL before Nest's filters run: in the OAuth format here too.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const code = error.statusCode ?? 400;
-      const status = code >= 400 && code < 500 ? code : 400;
-      requestIdOf(request.raw, reply.raw);
-      void reply
-        .code(status)
-        .header('Cache-Control', 'no-store')
-        .header('Pragma', 'no-cache')
-        .send({
-          error: 'invalid_request',
-          error_description:
-            error.code === 'FST_ERR_BAD_URL'
-              ? 'the request URL is malformed'
-              : 'the request is malformed',
-        });
+      const { status, description } = platformRefusal(error) ?? MALFORMED_REQUEST;
+      writeOAuthError(request, reply, status, {
+        error: 'invalid_request',
+        error_description: description,
+      });
     },
   });
   // RFC 6749 §3.2 forms (UTF-8, flat, at most 100 parameters) and strict JSON for the registry.

@@ -213,6 +213,20 @@ describe.each(TEST_DATABASES)('registry API on %s: jwks_uri, concurrency, OpenAP
       .expect(404);
   });
 
+  it('answers a malformed percent-escape in the path in the OAuth format', async () => {
+    const res = await request(server.url)
+      .get('/admin/clients/a%E0%A4%A')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .set('X-Request-Id', 'bad-url-1');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'the request URL is malformed',
+    });
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['x-request-id']).toBe('bad-url-1');
+  });
+
   it('serves the longest client ids (255 characters, reserved ones percent-encoded) in paths', async () => {
     const id = `${'/?#%&+'.repeat(20)}${'x'.repeat(135)}`;
     expect(id).toHaveLength(255);

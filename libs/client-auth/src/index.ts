@@ -33,8 +33,10 @@ export { ClientRegistryModule } from './nest/client-registry.module.js';
 export type { ClientRegistryModuleOptions } from './nest/client-registry.module.js';
 export {
   isOutage,
+  MALFORMED_REQUEST,
   OAuthEndpointExceptionFilter,
   OAuthExceptionFilter,
+  platformRefusal,
   writeOAuthError,
 } from './nest/oauth-exception.filter.js';
 export type { OAuthErrorBody } from './nest/oauth-exception.filter.js';

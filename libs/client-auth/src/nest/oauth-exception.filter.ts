@@ -131,6 +131,12 @@ export class OAuthEndpointExceptionFilter implements ExceptionFilter {
   }
 }
 
+/** The answer to a platform refusal {@link platformRefusal} does not know. */
+export const MALFORMED_REQUEST = Object.freeze({
+  status: 400,
+  description: 'the request is malformed',
+});
+
 /** Fixed descriptions of Fastify's own request refusals (their messages may quote input). */
 const FASTIFY_REFUSALS: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'the request body is too large',
@@ -145,9 +151,21 @@ const FASTIFY_REFUSALS: Record<string, string> = {
 
 /**
  * A request the HTTP platform itself refused before any route ran (Fastify's `FST_ERR_*` with a
- * 4xx `statusCode`, possibly wrapped by Nest): its status and a fixed description.
+ * 4xx `statusCode`, possibly wrapped by Nest): its status and a fixed description. Used by
+ * `OAuthEndpointExceptionFilter`, and by a Fastify `frameworkErrors` handler for the refusals
+ * Fastify answers before Nest's filters run (malformed URLs).
+ *
+ * @example
+ * ```ts
+ * frameworkErrors: (error, request, reply) => {
+ *   const { status, description } = platformRefusal(error) ?? MALFORMED_REQUEST;
+ *   writeOAuthError(request, reply, status, { error: 'invalid_request', error_description: description });
+ * }
+ * ```
  */
-function platformRefusal(exception: unknown): { status: number; description: string } | undefined {
+export function platformRefusal(
+  exception: unknown,
+): { status: number; description: string } | undefined {
   for (let e: unknown = exception, depth = 0; e && depth < 3; depth++) {
     const code = (e as { code?: unknown }).code;
     const status = (e as { statusCode?: unknown }).statusCode;
@@ -157,7 +175,7 @@ function platformRefusal(exception: unknown): { status: number; description: str
       if (clientStatus === undefined) return undefined;
       return {
         status: clientStatus,
-        description: FASTIFY_REFUSALS[code] ?? 'the request is malformed',
+        description: FASTIFY_REFUSALS[code] ?? MALFORMED_REQUEST.description,
       };
     }
     e = (e as { cause?: unknown }).cause;
