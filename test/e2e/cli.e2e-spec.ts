@@ -536,6 +536,26 @@ describe('cli: explain against a registration document', () => {
       'header_key_forbidden',
       'header_keys',
     ],
+    ...(['nbf', 'iat'] as const).map(
+      (claim): [string, () => Promise<string>, string[], string, string] => [
+        `with ${claim} ten minutes ahead`,
+        async () =>
+          signAssertion(
+            await importJWK(readJson('explain-key.json') as JWK, 'ES256'),
+            'ES256',
+            {
+              clientId: 'explained',
+              aud: ISSUER,
+              [claim]: Math.floor(Date.now() / 1000) + 600,
+              exp: Math.floor(Date.now() / 1000) + 660,
+            },
+            { kid: 'k1' },
+          ),
+        [],
+        `${claim}_in_future`,
+        claim,
+      ],
+    ),
     [
       'with a lifetime above the cap',
       () => signed(['--lifetime', '600', '--max-lifetime', '900']),

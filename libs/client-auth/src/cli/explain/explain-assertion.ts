@@ -555,42 +555,28 @@ export async function explainClientAssertion(
         `expires at ${isoSeconds(exp)}, in ${exp - nowSeconds} s`,
       );
     }
-    if (nbf !== undefined && nbf > nowSeconds + leeway) {
-      add(
-        'nbf',
-        'S2.6',
-        'nbf, when present, not in the future',
-        'fail',
-        `nbf ${isoSeconds(nbf)} is ${nbf - nowSeconds} s ahead`,
-        'nbf_in_future',
-      );
-    } else {
-      add(
-        'nbf',
-        'S2.6',
-        'nbf, when present, not in the future',
-        'pass',
-        nbf === undefined ? 'no nbf' : isoSeconds(nbf),
-      );
-    }
-    if (iat !== undefined && iat > nowSeconds + leeway) {
-      add(
-        'iat',
-        'S2.6',
-        'iat, when present, not in the future',
-        'fail',
-        `iat ${isoSeconds(iat)} is ${iat - nowSeconds} s ahead`,
-        'iat_in_future',
-      );
-    } else {
-      add(
-        'iat',
-        'S2.6',
-        'iat, when present, not in the future',
-        'pass',
-        iat === undefined ? 'no iat' : isoSeconds(iat),
-      );
-    }
+    // nbf and iat, when present, must not be in the future (beyond the leeway).
+    const notInFuture = (
+      claim: 'nbf' | 'iat',
+      value: number | undefined,
+      reason: ClientAuthReason,
+    ) => {
+      const title = `${claim}, when present, not in the future`;
+      if (value !== undefined && value > nowSeconds + leeway) {
+        add(
+          claim,
+          'S2.6',
+          title,
+          'fail',
+          `${claim} ${isoSeconds(value)} is ${value - nowSeconds} s ahead`,
+          reason,
+        );
+      } else {
+        add(claim, 'S2.6', title, 'pass', value === undefined ? `no ${claim}` : isoSeconds(value));
+      }
+    };
+    notInFuture('nbf', nbf, 'nbf_in_future');
+    notInFuture('iat', iat, 'iat_in_future');
     const windowTitle = `exp at most ${cap} s ahead`;
     if (exp === undefined) {
       skip('exp_window', 'S2.6', windowTitle, 'no usable exp');
