@@ -346,6 +346,31 @@ async function main() {
     const results = [];
     /** Measured windows per server (CLOCK_MONOTONIC µs, the clock of V8's CPU profiles). */
     const profileWindows = {};
+
+    /**
+     * One server's warm-up, then its measured run with peak RSS, CPU use and the profile window
+     * recorded; `common` holds runLoad's target, request source and connections.
+     */
+    async function measuredRun(server, scenarioId, common) {
+      const warm =
+        config.warmup > 0 ? await runLoad({ ...common, seconds: config.warmup }) : undefined;
+      const rss = trackPeakRss(server.handle.pid);
+      const cpu = trackCpu(server.handle.pid, serverCpus);
+      const windowStart = monotonicMicros();
+      const run = await runLoad({
+        ...common,
+        seconds: config.duration,
+        sampleSize: config.validateSample,
+      });
+      (profileWindows[server.key] ??= []).push([windowStart, monotonicMicros(), scenarioId]);
+      const cpuUse = cpu.stop();
+      const peakRssMiB = rss.stop();
+      const warmupNon2xx = warm
+        ? warm.result.non2xx + warm.result.errors + warm.result.timeouts
+        : 0;
+      return { run, figures: summarize(run), peakRssMiB, cpuUse, warmupNon2xx };
+    }
+
     for (const scenario of config.scenarios) {
       if (scenario.skip) {
         log(`\n${scenario.label}: skipped — ${scenario.skip}`);
@@ -389,28 +414,16 @@ async function main() {
           connections: config.connections,
           fallbackPath: server.fallbackPath,
         };
-        const warm =
-          config.warmup > 0 ? await runLoad({ ...common, seconds: config.warmup }) : undefined;
-        const rss = trackPeakRss(server.handle.pid);
-        const cpu = trackCpu(server.handle.pid, serverCpus);
-        const windowStart = monotonicMicros();
-        const run = await runLoad({
-          ...common,
-          seconds: config.duration,
-          sampleSize: config.validateSample,
-        });
-        (profileWindows[server.key] ??= []).push([windowStart, monotonicMicros(), scenario.id]);
-        const cpuUse = cpu.stop();
-        const peakRssMiB = rss.stop();
-        const figures = summarize(run);
+        const { run, figures, peakRssMiB, cpuUse, warmupNon2xx } = await measuredRun(
+          server,
+          scenario.id,
+          common,
+        );
         const problems = await validateTokenResponses(run.samples, {
           issuer: ISSUER,
           clientId: client.clientId,
           publicJwk: serverPublicJwk,
         });
-        const warmupNon2xx = warm
-          ? warm.result.non2xx + warm.result.errors + warm.result.timeouts
-          : 0;
         entry[server.key] = {
           ...figures,
           peakRssMiB,
@@ -515,24 +528,12 @@ async function main() {
         bearerTokens: tokens,
         connections: config.connections,
       };
-      const warm =
-        config.warmup > 0 ? await runLoad({ ...common, seconds: config.warmup }) : undefined;
-      const rss = trackPeakRss(server.handle.pid);
-      const cpu = trackCpu(server.handle.pid, serverCpus);
-      const windowStart = monotonicMicros();
-      const run = await runLoad({
-        ...common,
-        seconds: config.duration,
-        sampleSize: config.validateSample,
-      });
-      (profileWindows[server.key] ??= []).push([windowStart, monotonicMicros(), scenario.id]);
-      const cpuUse = cpu.stop();
-      const peakRssMiB = rss.stop();
-      const figures = summarize(run);
+      const { run, figures, peakRssMiB, cpuUse, warmupNon2xx } = await measuredRun(
+        server,
+        scenario.id,
+        common,
+      );
       const problems = validateWhoamiResponses(run.samples, { clientId: client.clientId });
-      const warmupNon2xx = warm
-        ? warm.result.non2xx + warm.result.errors + warm.result.timeouts
-        : 0;
       await pinSelf(pinning ? allCpus : undefined);
       const refusals = await checkGuardRefusals(`${server.base}${scenario.path}`, {
         issuer: ISSUER,

@@ -53,6 +53,30 @@ export async function validateTokenResponses(bodies, { issuer, clientId, publicJ
 export async function replayUsedAssertions(url, bodies, { concurrency = 4, replayPattern } = {}) {
   const counts = { sent: bodies.length, accepted: 0, replayRejected: 0, otherRejected: 0 };
   const reasons = {};
+  await postForms(url, bodies, concurrency, (status, text) => {
+    if (status >= 200 && status < 300) {
+      counts.accepted++;
+      return;
+    }
+    let description = '';
+    try {
+      description = JSON.parse(text).error_description ?? '';
+    } catch {
+      // not JSON: counted as another refusal
+    }
+    if (replayPattern?.test(description)) counts.replayRejected++;
+    else counts.otherRejected++;
+    const key = `${status} ${description}`.slice(0, 120);
+    reasons[key] = (reasons[key] ?? 0) + 1;
+  });
+  return { ...counts, reasons };
+}
+
+/**
+ * POSTs each of `bodies` (form-encoded) to `url`, `concurrency` at a time, handing each answer's
+ * status and text to `onAnswer` (which may throw to stop).
+ */
+async function postForms(url, bodies, concurrency, onAnswer) {
   let next = 0;
   const worker = async () => {
     while (next < bodies.length) {
@@ -62,25 +86,10 @@ export async function replayUsedAssertions(url, bodies, { concurrency = 4, repla
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body,
       });
-      const text = await res.text();
-      if (res.ok) {
-        counts.accepted++;
-        continue;
-      }
-      let description = '';
-      try {
-        description = JSON.parse(text).error_description ?? '';
-      } catch {
-        // not JSON: counted as another refusal
-      }
-      if (replayPattern?.test(description)) counts.replayRejected++;
-      else counts.otherRejected++;
-      const key = `${res.status} ${description}`.slice(0, 120);
-      reasons[key] = (reasons[key] ?? 0) + 1;
+      onAnswer(res.status, await res.text());
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { ...counts, reasons };
 }
 
 /**
@@ -103,21 +112,12 @@ export function usedSample(pool, n, connections) {
  */
 export async function fetchAccessTokens(url, bodies, { concurrency = 4 } = {}) {
   const responses = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++];
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-      });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`token request answered ${res.status}: ${text.slice(0, 200)}`);
-      responses.push(text);
+  await postForms(url, bodies, concurrency, (status, text) => {
+    if (status < 200 || status >= 300) {
+      throw new Error(`token request answered ${status}: ${text.slice(0, 200)}`);
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+    responses.push(text);
+  });
   return responses;
 }
 
