@@ -92,8 +92,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Whether `value` holds more than `maxDepth` levels of arrays/objects (checked iteratively). */
-function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+/**
+ * Whether `value` holds more than `maxDepth` levels of arrays/objects, checked iteratively so
+ * hostile input cannot exhaust the stack. Shared with the HTTP layer's DTO validation.
+ */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   const pending: [unknown, number][] = [[value, 0]];
   while (pending.length > 0) {
     const [current, depth] = pending.pop()!;

@@ -1,6 +1,7 @@
 import { type ArgumentMetadata, Injectable, Optional, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage, type ValidationError } from 'class-validator';
 import { OAuthError, type OAuthErrorCode } from '../../core/errors.js';
+import { nestsDeeperThan } from '../../core/jwks/jwks-validation.js';
 
 /** Chooses the OAuth error code for a failing field path (`''` for the body as a whole). */
 export type ValidationErrorCodeFor = (fieldPath: string) => OAuthErrorCode;
@@ -79,18 +80,6 @@ const NOT_AN_OBJECT = 'request body must be a JSON object';
  * recursive processing could exhaust the stack.
  */
 export const MAX_FIELD_NESTING = 16;
-
-/** Whether `value` holds more than `maxDepth` levels of arrays/objects (checked iteratively). */
-function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  const pending: [unknown, number][] = [[value, 0]];
-  while (pending.length > 0) {
-    const [current, depth] = pending.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
-    if (depth >= maxDepth) return true;
-    for (const member of Object.values(current)) pending.push([member, depth + 1]);
-  }
-  return false;
-}
 
 /** Names of the properties a DTO class declares rules for, inherited ones included. */
 function declaredProperties(metatype: new (...args: never[]) => unknown): Set<string> {
