@@ -777,32 +777,24 @@ export async function explainClientAssertion(
           return 'failed';
         }
       };
+      const unavailable = {
+        selection: {
+          reason: 'jwks_unavailable',
+          detail: 'the jwks_uri key set could not be refreshed',
+        },
+      } as const;
       let selection = fromSnapshot(snapshot);
       if ('reason' in selection) {
         // S2.5: an unknown kid may mean the client rotated: the server refetches once.
         const fresh = await refresh();
-        if (fresh === 'failed') {
-          return {
-            selection: {
-              reason: 'jwks_unavailable',
-              detail: 'the jwks_uri key set could not be refreshed',
-            },
-          };
-        }
+        if (fresh === 'failed') return unavailable;
         if (fresh) selection = fromSnapshot(fresh);
         if ('reason' in selection) return { selection };
       }
       let verifiedWith = await tryAll(selection.candidates);
       if (verifiedWith === undefined && !refreshed) {
         const fresh = await refresh();
-        if (fresh === 'failed') {
-          return {
-            selection: {
-              reason: 'jwks_unavailable',
-              detail: 'the jwks_uri key set could not be refreshed',
-            },
-          };
-        }
+        if (fresh === 'failed') return unavailable;
         if (fresh) {
           const retry = fromSnapshot(fresh);
           if (!('reason' in retry)) {
