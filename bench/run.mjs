@@ -237,14 +237,35 @@ async function main() {
       };
     }
 
-    async function startPeer() {
+    /**
+     * Starts `script` (a server of the benchmark's own, given its settings as a JSON file:
+     * `{port, ...settings}`) pinned like the reference server, and waits for `readyPath`.
+     */
+    async function startScriptServer({ name, key, script, settings, readyPath, ...server }) {
       const port = await freePort();
-      const file = join(workDir, 'peer.json');
-      writeFileSync(
-        file,
-        JSON.stringify({
+      const file = join(workDir, `${key}.json`);
+      writeFileSync(file, JSON.stringify({ port, ...settings }), { mode: 0o600 });
+      const handle = startNode({
+        name,
+        script: join(ROOT, script),
+        nodeArgs: config.profileDir ? profileArgs(key) : [],
+        args: [file],
+        cwd: ROOT,
+        cpus: serverCpus,
+        env: serverEnv({}),
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await readyOrStop(handle, `${base}${readyPath}`);
+      return { name, key, handle, base, ...server };
+    }
+
+    function startPeer() {
+      return startScriptServer({
+        name: 'oidc-provider',
+        key: 'peer',
+        script: 'bench/peer-server.mjs',
+        settings: {
           issuer: ISSUER,
-          port,
           signingJwk,
           clients: tokenClients.map((client) => ({
             client_id: client.clientId,
@@ -259,29 +280,12 @@ async function main() {
               : {}),
             ...(client.secret ? { client_secret: client.secret } : {}),
           })),
-        }),
-        { mode: 0o600 },
-      );
-      const handle = startNode({
-        name: 'oidc-provider',
-        script: join(ROOT, 'bench/peer-server.mjs'),
-        nodeArgs: config.profileDir ? profileArgs('peer') : [],
-        args: [file],
-        cwd: ROOT,
-        cpus: serverCpus,
-        env: serverEnv({}),
-      });
-      const base = `http://127.0.0.1:${port}`;
-      await readyOrStop(handle, `${base}/.well-known/openid-configuration`);
-      return {
-        name: 'oidc-provider',
-        key: 'peer',
-        handle,
-        base,
+        },
+        readyPath: '/.well-known/openid-configuration',
         tokenPath: '/token',
         fallbackPath: '/.well-known/openid-configuration',
         replayCheck: true,
-      };
+      });
     }
 
     /**
@@ -290,13 +294,12 @@ async function main() {
      * others; its replays are not checked: it keeps no replay store on purpose (it is the
      * ceiling of HTTP + cryptography, not an OAuth server), so it would accept every one.
      */
-    async function startFloor() {
-      const port = await freePort();
-      const file = join(workDir, 'floor.json');
-      writeFileSync(
-        file,
-        JSON.stringify({
-          port,
+    function startFloor() {
+      return startScriptServer({
+        name: 'floor (node:http)',
+        key: 'floor',
+        script: 'bench/floor-server.mjs',
+        settings: {
           issuer: ISSUER,
           signingJwk,
           // The reference server's lifetime (its default, or the one BENCH_SERVER_ENV sets).
@@ -308,29 +311,12 @@ async function main() {
             alg: client.scenario.alg,
             ...(client.key ? { publicJwk: client.key.publicJwk } : { secret: client.secret }),
           })),
-        }),
-        { mode: 0o600 },
-      );
-      const handle = startNode({
-        name: 'floor',
-        script: join(ROOT, 'bench/floor-server.mjs'),
-        nodeArgs: config.profileDir ? profileArgs('floor') : [],
-        args: [file],
-        cwd: ROOT,
-        cpus: serverCpus,
-        env: serverEnv({}),
-      });
-      const base = `http://127.0.0.1:${port}`;
-      await readyOrStop(handle, `${base}/ready`);
-      return {
-        name: 'floor (node:http)',
-        key: 'floor',
-        handle,
-        base,
+        },
+        readyPath: '/ready',
         tokenPath: '/oauth/token',
         fallbackPath: '/ready',
         replayCheck: false,
-      };
+      });
     }
 
     function profileArgs(name) {
