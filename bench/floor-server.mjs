@@ -42,9 +42,11 @@ const MAX_BODY_BYTES = 64 * 1024;
 const TOKEN_PATH = '/oauth/token';
 
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+// The built library of the server under test (`libraryEntry`), default ../dist.
 const lib = await import(
   pathToFileURL(
-    join(dirname(fileURLToPath(import.meta.url)), '../dist/libs/client-auth/src/index.js'),
+    config.libraryEntry ??
+      join(dirname(fileURLToPath(import.meta.url)), '../dist/libs/client-auth/src/index.js'),
   ).href
 );
 

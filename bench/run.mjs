@@ -34,7 +34,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assertionOfBody,
@@ -89,7 +89,9 @@ async function main() {
   if (!existsSync(serverMain)) {
     throw new Error(`${serverMain} is missing: run \`npm run build\` first (npm run bench does)`);
   }
-  const library = await importBuiltLibrary(ROOT);
+  // The library built with that server: the crypto limit, the floor and the seeding use it.
+  const libraryEntry = resolve(dirname(serverMain), '../libs/client-auth/src/index.js');
+  const library = await importBuiltLibrary(libraryEntry);
   const pinning = config.pin && canPin();
   const allCpus = `0-${cpus().length - 1}`;
   const serverCpus = pinning ? config.serverCpus : undefined;
@@ -157,6 +159,7 @@ async function main() {
     // ---- crypto limit: measured per scenario on the server CPU just before that scenario's
     // runs, so each ratio compares figures taken minutes apart at most (a VM's speed drifts).
     const limitJob = {
+      libraryEntry,
       issuer: ISSUER,
       signingJwk,
       seconds: config.cryptoSeconds,
@@ -300,6 +303,7 @@ async function main() {
         key: 'floor',
         script: 'bench/floor-server.mjs',
         settings: {
+          libraryEntry,
           issuer: ISSUER,
           signingJwk,
           // The reference server's lifetime (its default, or the one BENCH_SERVER_ENV sets).
@@ -632,13 +636,15 @@ async function main() {
       failures,
     };
     mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const output = config.output ? resolve(config.output) : join(ROOT, 'bench/results/latest.json');
+    mkdirSync(dirname(output), { recursive: true });
+    writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
     printResults(report, log);
     if (config.writeDocs) {
       const written = await writeMarkdown(report, ROOT);
-      log(`\nwrote bench/results/latest.json and ${written.join(', ')}`);
+      log(`\nwrote ${relative(ROOT, output)} and ${written.join(', ')}`);
     } else {
-      log('\nwrote bench/results/latest.json');
+      log(`\nwrote ${relative(ROOT, output)}`);
     }
     if (failures.length) {
       log('\nFAILED:');

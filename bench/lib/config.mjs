@@ -159,6 +159,8 @@ export function loadBenchConfig(env = process.env) {
     serverEnv,
     /** Another build of the reference server to measure (default dist/src/main.js). */
     serverMain: (env.BENCH_SERVER_MAIN ?? '').trim() || undefined,
+    /** Where the results JSON goes (default bench/results/latest.json). */
+    output: (env.BENCH_OUTPUT ?? '').trim() || undefined,
     /** Skip writing docs/benchmarks.md (results JSON is always written). */
     writeDocs: flag(env, 'BENCH_WRITE_DOCS', true),
   });

@@ -21,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compactVerify, importJWK, SignJWT } from 'jose';
 import { expandCpuList, pinnedCommand, trackCoreBusy } from './processes.mjs';
 
@@ -55,7 +55,10 @@ function signAccessToken(job, clientId, signingKey) {
 /** One token endpoint request's cryptography: verify the assertion, sign the access token. */
 async function tokenEndpointOperation(job, scenario, signingKey) {
   const lib = await import(
-    join(dirname(fileURLToPath(import.meta.url)), '../../dist/libs/client-auth/src/index.js')
+    pathToFileURL(
+      job.libraryEntry ??
+        join(dirname(fileURLToPath(import.meta.url)), '../../dist/libs/client-auth/src/index.js'),
+    ).href
   );
   const { assertions, alg } = scenario;
   const key =

@@ -11,8 +11,7 @@ import pg from 'pg';
 import { DataSource } from 'typeorm';
 
 /** Imports the library as `npm run build` emitted it (the reference server's copy). */
-export async function importBuiltLibrary(root) {
-  const entry = join(root, 'dist/libs/client-auth/src/index.js');
+export async function importBuiltLibrary(entry) {
   try {
     return await import(pathToFileURL(entry).href);
   } catch (error) {
