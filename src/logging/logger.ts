@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
-import { requestIdOf } from 'nestjs-client-auth';
+import { requestIdOf, requestPath } from 'nestjs-client-auth';
 import { type DestinationStream, type Level, type Logger, pino } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 
@@ -104,6 +104,7 @@ interface HookRequest {
   readonly raw: IncomingMessage;
   readonly method: string;
   readonly url: string;
+  readonly headers: IncomingMessage['headers'];
 }
 interface HookReply {
   readonly raw: ServerResponse;
@@ -134,8 +135,7 @@ export function installRequestLogging(fastify: HookHost, logger: Logger): void {
     const status = reply.statusCode;
     const level: Level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
     if (logger.isLevelEnabled(level)) {
-      const query = request.url.indexOf('?');
-      const path = query === -1 ? request.url : request.url.slice(0, query);
+      const path = requestPath(request);
       if (!QUIET_PATHS.has(path)) {
         logger[level](
           {
